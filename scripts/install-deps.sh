@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages SampleMind needs to build, test and benchmark.
+# Idempotent: asks apt only for what is missing. Run as root (or with sudo).
+set -euo pipefail
+
+pkgs=(
+  # build
+  build-essential cmake pkg-config git
+  # libraries (see ../shared/DESIGN.md, "Dependencies")
+  libsndfile1-dev libsoxr-dev libfftw3-dev libebur128-dev libsodium-dev
+  libjansson-dev libinih-dev libsqlite3-dev
+  # tests, fuzzing, sanitizers
+  libcmocka-dev clang libclang-rt-14-dev
+  # benchmarks: the tools we compare against
+  aubio-tools bpm-tools ffmpeg hyperfine
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#pkgs[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
