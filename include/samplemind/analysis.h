@@ -104,6 +104,7 @@ typedef struct sm_analysis {
     int64_t frames;
     double duration;     /**< seconds */
     int analyzer_version;
+    int64_t nonfinite_samples; /**< NaN/Inf samples found and replaced by 0 */
 
     /* Loudness (libebur128 at the native rate, all channels). NaN = null. */
     double integrated_lufs;

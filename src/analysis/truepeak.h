@@ -1,0 +1,41 @@
+/* True peak (ITU-R BS.1770-4 Annex 2) and sample peak, internal.
+ *
+ * The interpolator is libebur128's: a 49-tap Hann-windowed sinc split into
+ * polyphase branches, 4x oversampling below 96 kHz, 2x below 192 kHz, none above,
+ * so our figures match libebur128 and ffmpeg's ebur128 filter. It runs in float
+ * and skips whole blocks that provably cannot raise the peak: no interpolated value
+ * can exceed (max |x| in the filter's reach) * (L1 norm of a branch). On real audio
+ * nearly every block is skipped once the loud part has been seen, which makes true
+ * peak about as cheap as sample peak; the result is exact all the same. */
+#ifndef SM_ANALYSIS_TRUEPEAK_H
+#define SM_ANALYSIS_TRUEPEAK_H
+
+#include <stddef.h>
+
+#include <samplemind/audio.h>
+
+#define SM__TP_TAPS 49
+#define SM__TP_BLOCK 256
+#define SM__TP_MAXLEN 25 /* taps per branch at 2x */
+
+struct sm__truepeak {
+    int channels;
+    int factor;                         /* 1, 2 or 4 */
+    int len;                            /* taps per branch */
+    float h[4][SM__TP_MAXLEN];          /* branch f, tap k applies to x[n - k] */
+    float gain;                         /* the largest branch L1 norm */
+    float peak;                         /* true peak so far, linear */
+    float sample_peak;                  /* sample peak so far, linear */
+    size_t fill;                        /* samples waiting in buf beyond the history */
+    float *buf;                         /* per channel: len history + SM__TP_BLOCK */
+};
+
+/* Returns 0, or -1 when out of memory or channels is out of range. */
+int sm__truepeak_init(struct sm__truepeak *tp, int rate, int channels);
+void sm__truepeak_release(struct sm__truepeak *tp);
+/* Feed interleaved frames. */
+void sm__truepeak_process(struct sm__truepeak *tp, const float *x, size_t frames);
+/* Flush; afterwards tp->peak and tp->sample_peak are final. */
+void sm__truepeak_finish(struct sm__truepeak *tp);
+
+#endif
