@@ -1,8 +1,27 @@
 /* Fundamental frequency of tonal one-shots (YIN).
  *
  * x: the first n samples (up to SM_AN_PITCH_SECONDS) of the file, mono at
- * SM_AN_RATE. Reads a->loop, a->onsets, a->rms_env. Writes has_note, note_hz,
- * note_midi, note_cents, note_confidence. Loops, noise and chords: has_note false.
+ * SM_AN_RATE. Reads a->loop, a->onsets / a->n_onsets (the first onset marks the
+ * attack; without onsets the attack is where |x| first reaches 5 % of its peak).
+ * Writes has_note, note_hz, note_midi, note_cents and note_confidence.
+ *
+ * Method: skip SM__PITCH_SKIP_MS after the attack, find where the sound has decayed
+ * 30 dB below its loudest part, and run YIN on up to SM__PITCH_WINDOWS windows spread
+ * over that steady part. Each window integrates SM__PITCH_WLEN samples (93 ms, 2.5
+ * periods of A0) over lags up to the period of SM__PITCH_FMIN. A window counts when
+ * YIN finds a period (cumulative mean normalised difference <= 0.5) and at least
+ * 15 % of the window's energy lies at harmonics 1..3 of that f0 (this rejects chords,
+ * whose common period has no energy of its own). The note is the periodicity-weighted
+ * median of the counted windows; the confidence is the periodicity summed over the
+ * windows that agree with it (within 50 cents) divided by the windows that had
+ * sound, so noise, drums, chords and glides score low. has_note needs confidence
+ * >= SM__PITCH_MIN_CONFIDENCE. Loops, noise and chords: has_note false, note_hz,
+ * note_cents NaN, note_midi -1; note_confidence is always set (0..1).
+ *
+ * The difference function is computed with FFTW (r2c / c2r, 4096 points for the
+ * standard window): three FFTs per window instead of the 2048 x 800 multiply-adds
+ * of the direct sum, about 10x less work. Plans are made once per size, under a
+ * lock, with FFTW_ESTIMATE, and executed on per-call buffers (new-array execute).
  * The public helper sm_note_name lives in pitch.c too. */
 #ifndef SM_ANALYSIS_PITCH_H
 #define SM_ANALYSIS_PITCH_H
@@ -11,12 +30,22 @@
 
 #include <samplemind/analysis.h>
 
-/* Returns 0, or -1 when out of memory. */
+#define SM__PITCH_FMIN 27.5
+#define SM__PITCH_FMAX 4200.0
+#define SM__PITCH_WLEN 2048
+#define SM__PITCH_WINDOWS 5
+#define SM__PITCH_SKIP_MS 40.0
+#define SM__PITCH_MIN_CONFIDENCE 0.5
+
+/* Returns 0, or -1 when out of memory (a is then left with has_note false). */
 int sm__pitch_analyze(const float *x, size_t n, sm_analysis *a);
 
-/* Plain YIN over x: f0 in Hz between fmin and fmax, or 0 when aperiodic.
- * *periodicity (may be NULL) gets 1 - the cumulative-mean-normalised difference
- * at the chosen lag (0..1). Exposed for tests. */
+/* Plain YIN over x: f0 in Hz between fmin and fmax, 0 when aperiodic (no lag with
+ * a cumulative-mean-normalised difference below 0.5) or when x is too short (fewer
+ * than 3 periods of fmax), or -1 when out of memory. The integration window is
+ * n minus the largest lag, and the largest lag is the period of fmin or n / 3,
+ * whichever is smaller. *periodicity (may be NULL) gets 1 - the cumulative mean
+ * normalised difference at the chosen lag (0..1; 0 on failure). Exposed for tests. */
 double sm__pitch_yin(const float *x, size_t n, double rate, double fmin, double fmax,
                      double *periodicity);
 

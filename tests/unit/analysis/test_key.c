@@ -1,0 +1,406 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <samplemind/analysis.h>
+#include "analysis/key.h"
+#include "testutil.h"
+
+/* A zeroed result with a tonal spectrum; the caller fills the chroma. */
+static void blank(sm_analysis *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->duration = 2.0;
+    a->spectral[SM_SPEC_FLATNESS].mean = 0.02;
+}
+
+static void set_chroma(sm_analysis *a, const double c[12], int rotate)
+{
+    double mx = 0.0;
+    for (int i = 0; i < 12; i++)
+        if (c[i] > mx)
+            mx = c[i];
+    for (int i = 0; i < 12; i++)
+        a->chroma[(i + rotate) % 12] = c[i] / mx;
+}
+
+static unsigned rng = 1;
+static double uniform(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 17;
+    rng ^= rng << 5;
+    return (double)rng / 4294967295.0;
+}
+
+/* Krumhansl-Kessler C major and C minor, as a chroma. */
+static const double kk_major[12] = {6.35, 2.23, 3.48, 2.33, 4.38, 4.09,
+                                    2.52, 5.19, 2.39, 3.66, 2.29, 2.88};
+static const double kk_minor[12] = {6.33, 2.68, 3.52, 5.38, 2.60, 3.53,
+                                    2.54, 4.75, 3.98, 2.69, 3.34, 3.17};
+
+static void test_key__c_major_profile(void **state)
+{
+    (void)state;
+    sm_analysis a;
+    blank(&a);
+    set_chroma(&a, kk_major, 0);
+    sm__key_analyze(&a);
+    assert_true(a.has_key);
+    assert_int_equal(a.key_tonic, 0);
+    assert_int_equal(a.key_mode, SM_MODE_MAJOR);
+    assert_true(a.key_confidence >= SM__KEY_MIN_CONFIDENCE && a.key_confidence <= 1.0);
+    char name[16];
+    char cam[4];
+    assert_string_equal(sm_key_name(a.key_tonic, a.key_mode, name, sizeof(name)), "C major");
+    assert_string_equal(sm_key_camelot(a.key_tonic, a.key_mode, cam, sizeof(cam)), "8B");
+}
+
+static void test_key__a_minor_profile(void **state)
+{
+    (void)state;
+    sm_analysis a;
+    blank(&a);
+    set_chroma(&a, kk_minor, 9);
+    sm__key_analyze(&a);
+    assert_true(a.has_key);
+    assert_int_equal(a.key_tonic, 9);
+    assert_int_equal(a.key_mode, SM_MODE_MINOR);
+    char name[16];
+    char cam[4];
+    assert_string_equal(sm_key_name(a.key_tonic, a.key_mode, name, sizeof(name)), "A minor");
+    assert_string_equal(sm_key_camelot(a.key_tonic, a.key_mode, cam, sizeof(cam)), "8A");
+}
+
+/* Synthetic chroma in C: what a progression, a triad or a melody in the key leaves. */
+static void c_major_material(double c[12], int kind)
+{
+    memset(c, 0, 12 * sizeof(double));
+    if (kind == 0) {
+        /* Tonic triad. */
+        c[0] = c[4] = c[7] = 1.0;
+    } else if (kind == 1) {
+        /* Scale with the tonic triad stressed. */
+        static const double s[12] = {1, 0, .5, 0, .8, .5, 0, .8, 0, .5, 0, .4};
+        memcpy(c, s, sizeof(s));
+    } else {
+        /* I - IV - V - I. */
+        static const int ch[4][3] = {{0, 4, 7}, {5, 9, 0}, {7, 11, 2}, {0, 4, 7}};
+        for (int i = 0; i < 4; i++)
+            for (int k = 0; k < 3; k++)
+                c[ch[i][k]] += 1.0;
+    }
+}
+
+static void c_minor_material(double c[12], int kind)
+{
+    memset(c, 0, 12 * sizeof(double));
+    if (kind == 0) {
+        c[0] = c[3] = c[7] = 1.0;
+    } else if (kind == 1) {
+        /* Natural minor with the leading tone of the harmonic minor, triad stressed. */
+        static const double s[12] = {1, 0, .5, .8, 0, .5, 0, .8, .5, 0, .3, .3};
+        memcpy(c, s, sizeof(s));
+    } else {
+        /* i - iv - V - i. */
+        static const int ch[4][3] = {{0, 3, 7}, {5, 8, 0}, {7, 11, 2}, {0, 3, 7}};
+        for (int i = 0; i < 4; i++)
+            for (int k = 0; k < 3; k++)
+                c[ch[i][k]] += 1.0;
+    }
+}
+
+static void test_key__all_24_keys_with_noise(void **state)
+{
+    (void)state;
+    rng = 12345;
+    for (int mode = 0; mode < 2; mode++) {
+        for (int kind = 0; kind < 3; kind++) {
+            double base[12];
+            if (mode == SM_MODE_MAJOR)
+                c_major_material(base, kind);
+            else
+                c_minor_material(base, kind);
+            double mx = 0.0;
+            for (int i = 0; i < 12; i++)
+                mx = base[i] > mx ? base[i] : mx;
+            for (int tonic = 0; tonic < 12; tonic++) {
+                double c[12];
+                /* Up to 15 % of the maximum added at random to every class. */
+                for (int i = 0; i < 12; i++)
+                    c[i] = base[i] / mx + 0.15 * uniform();
+                sm_analysis a;
+                blank(&a);
+                set_chroma(&a, c, tonic);
+                sm__key_analyze(&a);
+                assert_true(a.has_key);
+                assert_int_equal(a.key_tonic, tonic);
+                assert_int_equal(a.key_mode, mode);
+                assert_true(a.key_confidence >= SM__KEY_MIN_CONFIDENCE);
+                assert_true(a.key_confidence <= 1.0);
+            }
+        }
+    }
+}
+
+static void test_key__flat_chroma_has_no_key(void **state)
+{
+    (void)state;
+    sm_analysis a;
+    /* Exactly flat. */
+    blank(&a);
+    for (int i = 0; i < 12; i++)
+        a.chroma[i] = 1.0;
+    sm__key_analyze(&a);
+    assert_false(a.has_key);
+    assert_true(a.key_confidence >= 0.0 && a.key_confidence < 0.05);
+    /* Nearly flat (noise), even with a tonal-looking flatness value. */
+    rng = 99;
+    for (int trial = 0; trial < 20; trial++) {
+        blank(&a);
+        for (int i = 0; i < 12; i++)
+            a.chroma[i] = 0.85 + 0.15 * uniform();
+        sm__key_analyze(&a);
+        assert_false(a.has_key);
+        assert_true(a.key_confidence < 0.1);
+    }
+    /* A clear triad in a noise-flat spectrum (a drum loop with a tonal hit). */
+    blank(&a);
+    a.chroma[0] = a.chroma[4] = a.chroma[7] = 1.0;
+    a.spectral[SM_SPEC_FLATNESS].mean = 0.5;
+    sm__key_analyze(&a);
+    assert_false(a.has_key);
+    assert_true(a.key_confidence < 0.1);
+    /* Flatness unknown (NaN) is ignored rather than poisoning the result. */
+    a.spectral[SM_SPEC_FLATNESS].mean = NAN;
+    sm__key_analyze(&a);
+    assert_true(a.has_key);
+    assert_int_equal(a.key_tonic, 0);
+    assert_false(isnan(a.key_confidence));
+}
+
+static void test_key__ambiguous_material_is_not_a_key(void **state)
+{
+    (void)state;
+    sm_analysis a;
+    /* One pitch class (a kick, a single note): major or minor is a coin toss. */
+    blank(&a);
+    a.chroma[9] = 1.0;
+    sm__key_analyze(&a);
+    assert_false(a.has_key);
+    assert_true(a.key_confidence < SM__KEY_MIN_CONFIDENCE);
+    /* A power chord (no third). */
+    blank(&a);
+    a.chroma[0] = a.chroma[7] = 1.0;
+    sm__key_analyze(&a);
+    assert_false(a.has_key);
+    assert_true(a.key_confidence < SM__KEY_MIN_CONFIDENCE);
+}
+
+static void test_key__silence_and_bad_values(void **state)
+{
+    (void)state;
+    sm_analysis a;
+    blank(&a);
+    sm__key_analyze(&a);
+    assert_false(a.has_key);
+    assert_true(a.key_confidence >= 0.0 && a.key_confidence <= 0.0);
+    blank(&a);
+    set_chroma(&a, kk_major, 0);
+    a.chroma[3] = NAN;
+    sm__key_analyze(&a);
+    assert_false(a.has_key);
+    assert_false(isnan(a.key_confidence));
+    blank(&a);
+    set_chroma(&a, kk_major, 0);
+    a.chroma[5] = -1.0;
+    sm__key_analyze(&a);
+    assert_false(a.has_key);
+    sm__key_analyze(NULL);
+}
+
+/* The Camelot wheel as published: number, minor key, major key. */
+static const struct {
+    const char *code_a;
+    const char *minor;
+    const char *code_b;
+    const char *major;
+} wheel[12] = {
+    {"1A", "G# minor", "1B", "B major"},   {"2A", "D# minor", "2B", "F# major"},
+    {"3A", "A# minor", "3B", "C# major"},  {"4A", "F minor", "4B", "G# major"},
+    {"5A", "C minor", "5B", "D# major"},   {"6A", "G minor", "6B", "A# major"},
+    {"7A", "D minor", "7B", "F major"},    {"8A", "A minor", "8B", "C major"},
+    {"9A", "E minor", "9B", "G major"},    {"10A", "B minor", "10B", "D major"},
+    {"11A", "F# minor", "11B", "A major"}, {"12A", "C# minor", "12B", "E major"},
+};
+
+static void test_key__names_and_camelot_for_all_24(void **state)
+{
+    (void)state;
+    static const char *const pcs[12] = {"C", "C#", "D", "D#", "E", "F",
+                                        "F#", "G", "G#", "A", "A#", "B"};
+    int seen = 0;
+    for (int tonic = 0; tonic < 12; tonic++) {
+        for (int mode = 0; mode < 2; mode++) {
+            char name[16];
+            char cam[4];
+            char want[16];
+            sm_key_name(tonic, mode, name, sizeof(name));
+            snprintf(want, sizeof(want), "%s %s", pcs[tonic], mode ? "minor" : "major");
+            assert_string_equal(name, want);
+            sm_key_camelot(tonic, mode, cam, sizeof(cam));
+            int found = 0;
+            for (int w = 0; w < 12; w++) {
+                if (!strcmp(mode ? wheel[w].minor : wheel[w].major, name)) {
+                    assert_string_equal(cam, mode ? wheel[w].code_a : wheel[w].code_b);
+                    assert_int_equal(sm__key_camelot_number(tonic, mode), w + 1);
+                    found++;
+                }
+            }
+            assert_int_equal(found, 1);
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 24);
+    /* Out-of-range tonics wrap; short buffers truncate. */
+    char buf[16];
+    assert_string_equal(sm_key_name(21, SM_MODE_MINOR, buf, sizeof(buf)), "A minor");
+    assert_string_equal(sm_key_name(-3, SM_MODE_MINOR, buf, sizeof(buf)), "A minor");
+    char small[3];
+    assert_ptr_equal(sm_key_camelot(2, SM_MODE_MAJOR, small, sizeof(small)), small);
+    assert_string_equal(small, "10");
+    assert_null(sm_key_name(0, 0, NULL, 16));
+}
+
+static void assert_parses(const char *s, int tonic, int mode)
+{
+    int t = -1;
+    int m = -1;
+    if (sm__key_parse(s, &t, &m) != 0)
+        fail_msg("\"%s\" did not parse", s);
+    if (t != tonic || m != mode)
+        fail_msg("\"%s\" parsed as %d/%d, want %d/%d", s, t, m, tonic, mode);
+}
+
+static void test_key__parse_accepts_common_forms(void **state)
+{
+    (void)state;
+    assert_parses("Am", 9, SM_MODE_MINOR);
+    assert_parses("A minor", 9, SM_MODE_MINOR);
+    assert_parses("amin", 9, SM_MODE_MINOR);
+    assert_parses("A min", 9, SM_MODE_MINOR);
+    assert_parses("  a  MINOR ", 9, SM_MODE_MINOR);
+    assert_parses("C#", 1, SM_MODE_MAJOR);
+    assert_parses("C", 0, SM_MODE_MAJOR);
+    assert_parses("Db major", 1, SM_MODE_MAJOR);
+    assert_parses("dbmaj", 1, SM_MODE_MAJOR);
+    assert_parses("F#m", 6, SM_MODE_MINOR);
+    assert_parses("Bbm", 10, SM_MODE_MINOR);
+    assert_parses("bb", 10, SM_MODE_MAJOR);
+    assert_parses("Cb", 11, SM_MODE_MAJOR);
+    assert_parses("E#", 5, SM_MODE_MAJOR);
+    assert_parses("G\xe2\x99\xaf minor", 8, SM_MODE_MINOR);
+    assert_parses("E\xe2\x99\xad", 3, SM_MODE_MAJOR);
+    assert_parses("8A", 9, SM_MODE_MINOR);
+    assert_parses("8b", 0, SM_MODE_MAJOR);
+    assert_parses("1A", 8, SM_MODE_MINOR);
+    assert_parses("1B", 11, SM_MODE_MAJOR);
+    assert_parses("12a", 1, SM_MODE_MINOR);
+    assert_parses(" 10 B ", 2, SM_MODE_MAJOR);
+    /* Every name and code written by this module parses back to its key. */
+    for (int tonic = 0; tonic < 12; tonic++) {
+        for (int mode = 0; mode < 2; mode++) {
+            char buf[16];
+            assert_parses(sm_key_name(tonic, mode, buf, sizeof(buf)), tonic, mode);
+            assert_parses(sm_key_camelot(tonic, mode, buf, sizeof(buf)), tonic, mode);
+        }
+    }
+}
+
+static void test_key__parse_rejects_garbage(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "",    "   ", "H#",    "H",      "13A",   "0A",  "8C",   "8",
+        "Ax",  "Am7", "A mi",  "minor",  "#A",    "C##", "8AA",  "100A",   "-1A",
+        "A m m", "Cmajorx", "Z", "b#b", "8 A b", "\xe2\x99\xaf",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int t = 77;
+        int m = 77;
+        if (sm__key_parse(bad[i], &t, &m) != -1)
+            fail_msg("\"%s\" was accepted", bad[i]);
+        assert_int_equal(t, 77);
+        assert_int_equal(m, 77);
+    }
+    int t;
+    int m;
+    assert_int_equal(sm__key_parse(NULL, &t, &m), -1);
+    assert_int_equal(sm__key_parse("Am", NULL, &m), -1);
+    assert_int_equal(sm__key_parse("Am", &t, NULL), -1);
+}
+
+static void test_key__compatible_keys_follow_the_wheel(void **state)
+{
+    (void)state;
+    int t[4];
+    int m[4];
+    /* A minor (8A): itself, C major (8B), E minor (9A), D minor (7A). */
+    sm__key_compatible(9, SM_MODE_MINOR, t, m);
+    assert_int_equal(t[0], 9);
+    assert_int_equal(m[0], SM_MODE_MINOR);
+    assert_int_equal(t[1], 0);
+    assert_int_equal(m[1], SM_MODE_MAJOR);
+    assert_int_equal(t[2], 4);
+    assert_int_equal(m[2], SM_MODE_MINOR);
+    assert_int_equal(t[3], 2);
+    assert_int_equal(m[3], SM_MODE_MINOR);
+    /* B major (1B): G# minor (1A), F# major (2B), E major (12B), across the wrap. */
+    sm__key_compatible(11, SM_MODE_MAJOR, t, m);
+    assert_int_equal(t[0], 11);
+    assert_int_equal(t[1], 8);
+    assert_int_equal(m[1], SM_MODE_MINOR);
+    assert_int_equal(t[2], 6);
+    assert_int_equal(m[2], SM_MODE_MAJOR);
+    assert_int_equal(t[3], 4);
+    assert_int_equal(m[3], SM_MODE_MAJOR);
+    /* For every key, by the codes: same number other letter, and +-1 on the wheel. */
+    for (int tonic = 0; tonic < 12; tonic++) {
+        for (int mode = 0; mode < 2; mode++) {
+            sm__key_compatible(tonic, mode, t, m);
+            int num = sm__key_camelot_number(tonic, mode);
+            assert_int_equal(sm__key_camelot_number(t[0], m[0]), num);
+            assert_int_equal(sm__key_camelot_number(t[1], m[1]), num);
+            assert_int_not_equal(m[1], mode);
+            assert_int_equal(sm__key_camelot_number(t[2], m[2]), num % 12 + 1);
+            assert_int_equal(sm__key_camelot_number(t[3], m[3]), (num + 10) % 12 + 1);
+            assert_int_equal(m[2], mode);
+            assert_int_equal(m[3], mode);
+            /* A fifth up and a fifth down. */
+            assert_int_equal(t[2], (tonic + 7) % 12);
+            assert_int_equal(t[3], (tonic + 5) % 12);
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_key__c_major_profile),
+        cmocka_unit_test(test_key__a_minor_profile),
+        cmocka_unit_test(test_key__all_24_keys_with_noise),
+        cmocka_unit_test(test_key__flat_chroma_has_no_key),
+        cmocka_unit_test(test_key__ambiguous_material_is_not_a_key),
+        cmocka_unit_test(test_key__silence_and_bad_values),
+        cmocka_unit_test(test_key__names_and_camelot_for_all_24),
+        cmocka_unit_test(test_key__parse_accepts_common_forms),
+        cmocka_unit_test(test_key__parse_rejects_garbage),
+        cmocka_unit_test(test_key__compatible_keys_follow_the_wheel),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
