@@ -1,0 +1,668 @@
+/* Tempo, beats and loop-or-one-shot from the onset strength envelope.
+ *
+ * 1. Envelope. o(t) = max(0, odf(t) - mean of odf over +-8 frames): the local
+ *    mean removes the floor of steady noise. om(t) = max(o(t-1..t+1)) tolerates
+ *    +-23 ms of timing jitter.
+ * 2. Pulse score. For every candidate period T (50-220 BPM, 0.5 % grid) and each
+ *    segment of about 6 s, the best phase of a pulse train at T is found and its
+ *    squared cosine with the envelope, (sum of om at the beats)^2 / (beats * sum o^2),
+ *    is taken; this is precision x recall of the pulse (1 for a perfect match).
+ *    Segment scores are pooled by energy, so slow tempo drift over long files does
+ *    not matter. The expected value for a random phase is subtracted and the result
+ *    rescaled to 0..1, which removes the bias towards fast tempos, and weighted by a
+ *    log-normal prior (centre 120 BPM, sd 1.2 octaves).
+ * 3. Beats. Dynamic programming (Ellis 2007, tightness 100) with the chosen period,
+ *    trimmed of weak beats at both ends; beat times snap to the refined onsets
+ *    (a->onsets) when one is close, and the BPM is the least-squares slope of beat
+ *    times against beat number.
+ * 4. Loop or one-shot, and the loop length constraint (below).
+ *
+ * HALF/DOUBLE RULE (deliberate; tested in tests/unit/analysis/test_tempo.c):
+ *  - A uniform pulse is reported at its own rate. The pulse score of a level that
+ *    takes every other onset of a uniform pulse is halved (it explains half of the
+ *    onsets), and so is that of a level twice as fast (half of its beats fall in
+ *    silence); the prior (at most 1.7x between octaves in range) cannot outweigh that.
+ *    So a click every 0.3 s is 200 BPM and a click every second is 60 BPM.
+ *  - Near-ties (accented patterns that two levels explain about as well) go to the
+ *    level closer to 120 BPM through the prior.
+ *  - Accent rule: when the winner is faster than 140 BPM and the onsets on every
+ *    other beat are at least 1.6x stronger than those between them, the accented
+ *    pulse at half the rate is reported (a fast strong/weak alternation is a
+ *    slower beat with off-beats; a fast uniform pulse stays fast).
+ *  - bpm_alternatives: half and double of the reported tempo, when in 50-220 BPM.
+ *
+ * LOOP OR ONE-SHOT: a loop is periodic (has_tempo), at least 1 s long, has at
+ * least 3 onsets, keeps sounding to its end (the last onset is within 1.5 beats of
+ * the end, or the last 5 % of the RMS envelope is within 20 dB of its peak), and is
+ * a whole number of beats long: 60 * beats / duration, for beats in 3 * 2^k or
+ * 4 * 2^k, lies within 2 % of the measured tempo (within 0.75 % unless the beat grid
+ * also starts at a beat). The reported BPM of a loop is then that exact value.
+ * Everything else is not a loop; has_tempo false means bpm NaN and no beats, while
+ * bpm_confidence still says how periodic the sound was. loop_confidence is the
+ * confidence in the decision made (0.5 = a guess, 1 = certain).
+ */
+#include "analysis/tempo.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <samplemind/alloc.h>
+
+#define BPM_MIN 50.0
+#define BPM_MAX 220.0
+#define GRID_STEP 1.005
+#define PRIOR_CENTRE 120.0
+#define PRIOR_SD_OCT 1.2
+#define LOCAL_MEAN_FRAMES 8
+#define SEG_FRAMES 256
+#define MAX_SEG_BEATS 48       /* > 1.5 * SEG_FRAMES / shortest period + 2 */
+#define ACCENT_MIN_BPM 140.0
+#define ACCENT_RATIO 1.6
+#define TIGHTNESS 100.0
+#define SUPPORT_FRAC 0.15      /* a beat with an onset of >= 15 % of the strongest */
+#define HAS_TEMPO_CONF 0.25
+#define MIN_SUPPORTED 4
+#define SNAP_BEFORE_S 0.030    /* onsets lie at or after the odf peak frame */
+#define SNAP_AFTER_S 0.075
+#define FIT_TOL 0.02
+#define FIT_TOL_UNALIGNED 0.0075
+#define LOOP_MIN_S 1.0
+
+struct seg {
+    size_t s0, s1;
+    double e2; /* sum of o^2 */
+    double sm; /* sum of om */
+};
+
+struct work {
+    size_t n;
+    float *x;  /* the envelope, cleaned of non-finite and negative values */
+    float *o;
+    float *om;
+    float *cum;
+    int32_t *back;
+    size_t *beats; /* frame indices */
+    size_t n_beats;
+    struct seg *segs;
+    size_t nseg;
+    double e2;
+};
+
+static double fps(void)
+{
+    return SM_AN_FPS;
+}
+
+static double prior(double bpm)
+{
+    double z = log2(bpm / PRIOR_CENTRE) / PRIOR_SD_OCT;
+    return exp(-0.5 * z * z);
+}
+
+/* Best-phase pulse sums of one segment for period T. Writes the largest
+ * (sum)^2 / beats into *best and that phase into *phase. */
+static void seg_best(const float *om, const struct seg *s, double T, double *best,
+                     size_t *phase)
+{
+    size_t offs[MAX_SEG_BEATS];
+    size_t nb_max = 0;
+    size_t len = s->s1 - s->s0;
+    while (nb_max < MAX_SEG_BEATS) {
+        size_t off = (size_t)lround((double)nb_max * T);
+        if (off >= len)
+            break;
+        offs[nb_max++] = off;
+    }
+    size_t nph = (size_t)ceil(T);
+    const float *x = om + s->s0;
+    *best = 0.0;
+    *phase = 0;
+    for (size_t ph = 0; ph < nph && ph < len; ph++) {
+        double sum = 0.0;
+        size_t k = 0;
+        while (k < nb_max && ph + offs[k] < len) {
+            sum += (double)x[ph + offs[k]];
+            k++;
+        }
+        double v = sum * sum / (double)k;
+        if (v > *best) {
+            *best = v;
+            *phase = ph;
+        }
+    }
+}
+
+/* Normalised pulse score of period T (frames) in 0..1. */
+static double pulse_score(const struct work *w, double T)
+{
+    double num = 0.0;
+    double mean = 0.0;
+    for (size_t i = 0; i < w->nseg; i++) {
+        const struct seg *s = &w->segs[i];
+        double best;
+        size_t ph;
+        seg_best(w->om, s, T, &best, &ph);
+        num += best;
+        mean += s->sm * s->sm / ((double)(s->s1 - s->s0) * T);
+    }
+    double f = num / w->e2;
+    double fm = mean / w->e2;
+    f = f < 1.0 ? f : 1.0;
+    if (!(fm < 1.0))
+        return 0.0;
+    double r = (f - fm) / (1.0 - fm);
+    return r > 0.0 ? r : 0.0;
+}
+
+/* The onset strength at beat frame b, tolerating one frame either side. */
+static double strength(const float *o, size_t n, size_t b)
+{
+    float v = o[b];
+    if (b > 0 && o[b - 1] > v)
+        v = o[b - 1];
+    if (b + 1 < n && o[b + 1] > v)
+        v = o[b + 1];
+    return (double)v;
+}
+
+/* Sum of the raw envelope strength at the beats of period T from phase ph. */
+static double phase_sum(const struct work *w, const struct seg *s, double T, size_t ph)
+{
+    double sum = 0.0;
+    for (size_t k = 0;; k++) {
+        size_t at = s->s0 + ph + (size_t)lround((double)k * T);
+        if (at >= s->s1)
+            break;
+        sum += strength(w->x, w->n, at);
+    }
+    return sum;
+}
+
+/* Ratio of onset strength on every other beat to that between them: the best
+ * phase of the pulse of period 2T against the best phase within +-2 frames of
+ * half a period later. Measured on the raw envelope (the local-mean-removed one
+ * exaggerates differences). */
+static double accent_ratio(const struct work *w, double T)
+{
+    double on = 0.0;
+    double off = 0.0;
+    double T2 = 2.0 * T;
+    long shift = lround(T);
+    long per = lround(T2);
+    for (size_t i = 0; i < w->nseg; i++) {
+        const struct seg *s = &w->segs[i];
+        double best;
+        size_t ph;
+        seg_best(w->om, s, T2, &best, &ph);
+        double on_s = phase_sum(w, s, T2, ph);
+        double off_s = 0.0;
+        for (long d = -2; d <= 2; d++) {
+            long p = (long)ph + shift + d;
+            if (p >= per)
+                p -= per;
+            if (p < 0 || (size_t)p >= s->s1 - s->s0)
+                continue;
+            double v = phase_sum(w, s, T2, (size_t)p);
+            off_s = v > off_s ? v : off_s;
+        }
+        /* Compare per beat: the two phases may hold different beat counts. */
+        size_t len = s->s1 - s->s0;
+        double n_on = ceil(((double)len - (double)ph) / T2);
+        on += n_on > 0.0 ? on_s / n_on : 0.0;
+        size_t off_ph = (size_t)(((long)ph + shift) % per);
+        double n_off = ceil(((double)len - (double)off_ph) / T2);
+        off += n_off > 0.0 ? off_s / n_off : 0.0;
+    }
+    if (!(off > 0.0))
+        return on > 0.0 ? 1e9 : 1.0;
+    return on / off;
+}
+
+/* Median of x[0..n) (reorders x); n > 0, no NaN. Wirth's selection. */
+static float median_inplace(float *x, size_t n)
+{
+    long k = (long)(n / 2);
+    long l = 0;
+    long m = (long)n - 1;
+    while (l < m) {
+        float pivot = x[k];
+        long i = l;
+        long j = m;
+        do {
+            while (x[i] < pivot)
+                i++;
+            while (pivot < x[j])
+                j--;
+            if (i <= j) {
+                float t = x[i];
+                x[i] = x[j];
+                x[j] = t;
+                i++;
+                j--;
+            }
+        } while (i <= j);
+        if (j < k)
+            l = i;
+        if (k < i)
+            m = j;
+    }
+    return x[k];
+}
+
+/* Ellis's dynamic programming beat tracker on the local score w->o / sd.
+ * Fills w->beats (ascending frame indices). Returns 0 or -1 (out of memory). */
+static int track_beats(struct work *w, double T)
+{
+    size_t n = w->n;
+    const float *o = w->o;
+    double sd = sqrt(w->e2 / (double)n);
+    float inv = (float)(1.0 / sd);
+    size_t dlo = (size_t)lround(T / 2.0);
+    size_t dhi = (size_t)lround(2.0 * T);
+    if (dlo < 1)
+        dlo = 1;
+    float *pen = sm_malloc((dhi + 1) * sizeof(*pen));
+    if (!pen)
+        return -1;
+    for (size_t d = dlo; d <= dhi; d++) {
+        double l = log((double)d / T);
+        pen[d] = (float)(-TIGHTNESS * l * l);
+    }
+    float lsmax = 0.0f;
+    for (size_t t = 0; t < n; t++)
+        lsmax = o[t] > lsmax ? o[t] : lsmax;
+    lsmax *= inv;
+    int started = 0;
+    for (size_t t = 0; t < n; t++) {
+        float ls = o[t] * inv;
+        float best = -INFINITY;
+        int32_t arg = -1;
+        if (t >= dlo) {
+            size_t dmax = t < dhi ? t : dhi;
+            for (size_t d = dlo; d <= dmax; d++) {
+                float v = w->cum[t - d] + pen[d];
+                if (v > best) {
+                    best = v;
+                    arg = (int32_t)(t - d);
+                }
+            }
+        }
+        /* A chain whose best predecessor scores below zero is worse than none:
+         * start afresh (this lets the first beat sit on the first onset). */
+        if (arg < 0 || best < 0.0f) {
+            w->cum[t] = ls;
+            w->back[t] = -1;
+            started = started || !(ls < 0.01f * lsmax);
+        } else if (!started && ls < 0.01f * lsmax) {
+            w->cum[t] = ls + best;
+            w->back[t] = -1;
+        } else {
+            w->cum[t] = ls + best;
+            w->back[t] = arg;
+            started = 1;
+        }
+    }
+    sm_free(pen);
+
+    /* Last beat: the best cumulative score within the final period (Ellis);
+     * weak beats after the music are trimmed below. */
+    size_t span = (size_t)ceil(T);
+    size_t last = n - 1;
+    for (size_t t = n > span ? n - span : 0; t < n; t++) {
+        if (w->cum[t] > w->cum[last])
+            last = t;
+    }
+    /* Backtrace (into the end of the array, then moved to the front). */
+    size_t cap = n;
+    size_t nb = 0;
+    long t = (long)last;
+    while (t >= 0 && nb < cap) {
+        w->beats[cap - 1 - nb] = (size_t)t;
+        nb++;
+        t = w->back[t];
+    }
+    memmove(w->beats, w->beats + cap - nb, nb * sizeof(*w->beats));
+    /* Trim weak beats at both ends (below half the RMS of the beat strengths). */
+    double s2 = 0.0;
+    for (size_t i = 0; i < nb; i++) {
+        double v = strength(o, n, w->beats[i]);
+        s2 += v * v;
+    }
+    double thr = nb ? 0.5 * sqrt(s2 / (double)nb) : 0.0;
+    size_t first = 0;
+    size_t end = nb;
+    while (first < end && !(strength(o, n, w->beats[first]) > thr))
+        first++;
+    while (end > first && !(strength(o, n, w->beats[end - 1]) > thr))
+        end--;
+    memmove(w->beats, w->beats + first, (end - first) * sizeof(*w->beats));
+    w->n_beats = end - first;
+    return 0;
+}
+
+static void work_release(struct work *w)
+{
+    sm_free(w->x);
+    sm_free(w->o);
+    sm_free(w->om);
+    sm_free(w->cum);
+    sm_free(w->back);
+    sm_free(w->beats);
+    sm_free(w->segs);
+    memset(w, 0, sizeof(*w));
+}
+
+/* o, om, segments and energies. Returns 0, or -1 when out of memory. */
+static int work_prepare(struct work *w, const float *odf, size_t n)
+{
+    w->n = n;
+    w->x = sm_malloc(n * sizeof(*w->x));
+    w->o = sm_malloc(n * sizeof(*w->o));
+    w->om = sm_malloc(n * sizeof(*w->om));
+    w->cum = sm_malloc(n * sizeof(*w->cum));
+    w->back = sm_malloc(n * sizeof(*w->back));
+    w->beats = sm_malloc(n * sizeof(*w->beats));
+    w->nseg = n / SEG_FRAMES;
+    if (w->nseg == 0 || n - w->nseg * SEG_FRAMES >= SEG_FRAMES / 2)
+        w->nseg++;
+    w->segs = sm_malloc(w->nseg * sizeof(*w->segs));
+    if (!w->x || !w->o || !w->om || !w->cum || !w->back || !w->beats || !w->segs)
+        return -1;
+    /* Clean input (non-finite and negative values count as 0), then remove the
+     * local mean with a running sum. */
+    for (size_t t = 0; t < n; t++) {
+        float v = odf[t];
+        w->x[t] = isfinite(v) && v > 0.0f ? (v < 1e6f ? v : 1e6f) : 0.0f;
+    }
+    const float *x = w->x;
+    double win = 0.0;
+    size_t lo = 0;
+    size_t hi = 0;
+    for (size_t t = 0; t < n; t++) {
+        size_t want_lo = t > LOCAL_MEAN_FRAMES ? t - LOCAL_MEAN_FRAMES : 0;
+        size_t want_hi = t + LOCAL_MEAN_FRAMES + 1 < n ? t + LOCAL_MEAN_FRAMES + 1 : n;
+        while (hi < want_hi)
+            win += (double)x[hi++];
+        while (lo < want_lo)
+            win -= (double)x[lo++];
+        float d = x[t] - (float)(win / (double)(hi - lo));
+        w->o[t] = d > 0.0f ? d : 0.0f;
+    }
+    for (size_t t = 0; t < n; t++) {
+        float m = w->o[t];
+        if (t > 0 && w->o[t - 1] > m)
+            m = w->o[t - 1];
+        if (t + 1 < n && w->o[t + 1] > m)
+            m = w->o[t + 1];
+        w->om[t] = m;
+    }
+    w->e2 = 0.0;
+    for (size_t i = 0; i < w->nseg; i++) {
+        struct seg *s = &w->segs[i];
+        s->s0 = i * SEG_FRAMES;
+        s->s1 = i + 1 == w->nseg ? n : (i + 1) * SEG_FRAMES;
+        s->e2 = 0.0;
+        s->sm = 0.0;
+        for (size_t t = s->s0; t < s->s1; t++) {
+            s->e2 += (double)w->o[t] * (double)w->o[t];
+            s->sm += (double)w->om[t];
+        }
+        w->e2 += s->e2;
+    }
+    return 0;
+}
+
+/* Beat times in seconds: snapped to the nearest refined onset when one lies in
+ * [-30 ms, +75 ms] of the beat frame, otherwise shifted by the median offset of
+ * the snapped ones. times must hold w->n_beats values. */
+static void beat_times(const struct work *w, const sm_analysis *a, float *times)
+{
+    size_t nb = w->n_beats;
+    const float *on = a->onsets;
+    size_t non = on ? a->n_onsets : 0;
+    size_t j = 0;
+    size_t nsnap = 0;
+    float offs[64];
+    for (size_t i = 0; i < nb; i++) {
+        double t = (double)w->beats[i] / fps();
+        times[i] = NAN;
+        while (j < non && (double)on[j] < t - SNAP_BEFORE_S)
+            j++;
+        double bestd = INFINITY;
+        for (size_t k = j; k < non && (double)on[k] <= t + SNAP_AFTER_S; k++) {
+            double d = fabs((double)on[k] - (t + 0.5 * (SNAP_AFTER_S - SNAP_BEFORE_S)));
+            if (d < bestd) {
+                bestd = d;
+                times[i] = on[k];
+            }
+        }
+        if (!isnan(times[i]) && nsnap < 64)
+            offs[nsnap++] = (float)((double)times[i] - t);
+    }
+    float shift = nsnap ? median_inplace(offs, nsnap) : 0.0f;
+    for (size_t i = 0; i < nb; i++) {
+        if (isnan(times[i])) {
+            double t = (double)w->beats[i] / fps() + (double)shift;
+            times[i] = (float)(t > 0.0 ? t : 0.0);
+        }
+    }
+}
+
+/* Least-squares beat period in seconds from beat times, with beat numbers
+ * counted in periods of T frames (a skipped beat counts). NaN if undefined. */
+static double regress_period(const struct work *w, const float *times, double T)
+{
+    size_t nb = w->n_beats;
+    if (nb < 3)
+        return NAN;
+    double sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0;
+    for (size_t i = 0; i < nb; i++) {
+        double x = (double)lround((double)(w->beats[i] - w->beats[0]) / T);
+        double y = (double)times[i] - (double)times[0];
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        sxy += x * y;
+    }
+    double dn = (double)nb;
+    double den = dn * sxx - sx * sx;
+    if (!(den > 0.0))
+        return NAN;
+    return (dn * sxy - sx * sy) / den;
+}
+
+static const int loop_beats[] = {3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256,
+                                 384, 512, 768, 1024};
+
+static double round1(double x)
+{
+    return round(x * 10.0) / 10.0;
+}
+
+int sm__tempo_analyze(const float *odf, size_t n, sm_analysis *a)
+{
+    sm_free(a->beats);
+    a->beats = NULL;
+    a->n_beats = 0;
+    a->has_tempo = false;
+    a->bpm = NAN;
+    a->bpm_confidence = NAN;
+    a->n_bpm_alternatives = 0;
+    for (size_t i = 0; i < 4; i++)
+        a->bpm_alternatives[i] = NAN;
+    a->loop = false;
+    a->loop_confidence = NAN;
+    a->loop_evidence[0] = '\0';
+
+    double dur = a->duration;
+    if (!(dur > 0.0))
+        dur = (double)n / fps();
+    size_t n_on = a->onsets ? a->n_onsets : 0;
+
+    /* Tail level: the last 5 % of the RMS envelope against its peak. */
+    double tail_db = NAN;
+    if (a->rms_env && a->n_rms_env > 0) {
+        size_t nr = a->n_rms_env;
+        double pk = 0.0;
+        for (size_t i = 0; i < nr; i++)
+            pk = (double)a->rms_env[i] > pk ? (double)a->rms_env[i] : pk;
+        size_t k = nr / 20 > 2 ? nr / 20 : (nr < 2 ? nr : 2);
+        double s = 0.0;
+        for (size_t i = nr - k; i < nr; i++)
+            s += a->rms_env[i] > 0.0f ? (double)a->rms_env[i] : 0.0;
+        if (pk > 0.0)
+            tail_db = 20.0 * log10(fmax(s / (double)k / pk, 1e-6));
+    }
+    char tail_txt[24];
+    if (isnan(tail_db))
+        snprintf(tail_txt, sizeof(tail_txt), "n/a");
+    else
+        snprintf(tail_txt, sizeof(tail_txt), "%.0f dB", tail_db);
+
+    struct work w;
+    memset(&w, 0, sizeof(w));
+    double Tmin = 60.0 * fps() / BPM_MAX;
+    if (!odf || n < (size_t)(3.0 * Tmin)) {
+        snprintf(a->loop_evidence, sizeof(a->loop_evidence),
+                 "one-shot: %.2f s is too short for a tempo, %zu onsets, tail %s", dur,
+                 n_on, tail_txt);
+        a->loop_confidence = n_on <= 1 ? 0.9 : 0.7;
+        return 0;
+    }
+    if (work_prepare(&w, odf, n)) {
+        work_release(&w);
+        return -1;
+    }
+    if (!(w.e2 > 0.0)) {
+        work_release(&w);
+        snprintf(a->loop_evidence, sizeof(a->loop_evidence),
+                 "one-shot: no onsets in %.2f s, tail %s", dur, tail_txt);
+        a->loop_confidence = 0.9;
+        return 0;
+    }
+
+    /* 2. Pulse score over the grid. */
+    double bestv = -1.0;
+    double bestT = 0.0;
+    double bestScore = 0.0;
+    for (double bpm = BPM_MIN; bpm <= BPM_MAX * 1.0001; bpm *= GRID_STEP) {
+        double T = 60.0 * fps() / bpm;
+        if ((double)n < 3.0 * T)
+            continue;
+        double sc = pulse_score(&w, T);
+        double v = sc * prior(bpm);
+        if (v > bestv) {
+            bestv = v;
+            bestT = T;
+            bestScore = sc;
+        }
+    }
+    if (!(bestT > 0.0)) {
+        work_release(&w);
+        snprintf(a->loop_evidence, sizeof(a->loop_evidence),
+                 "one-shot: %.2f s is too short for a tempo, %zu onsets, tail %s", dur,
+                 n_on, tail_txt);
+        a->loop_confidence = 0.8;
+        return 0;
+    }
+    /* Accent rule (see the top of this file). */
+    double bpm_grid = 60.0 * fps() / bestT;
+    if (bpm_grid > ACCENT_MIN_BPM && bpm_grid / 2.0 >= BPM_MIN &&
+        (double)n >= 6.0 * bestT && accent_ratio(&w, bestT) >= ACCENT_RATIO) {
+        bestT *= 2.0;
+        bestScore = pulse_score(&w, bestT);
+        bpm_grid /= 2.0;
+    }
+
+    /* 3. Beats. */
+    if (track_beats(&w, bestT)) {
+        work_release(&w);
+        return -1;
+    }
+    size_t nb = w.n_beats;
+    double omax = 0.0;
+    for (size_t i = 0; i < nb; i++)
+        omax = fmax(omax, strength(w.o, n, w.beats[i]));
+    size_t supported = 0;
+    for (size_t i = 0; i < nb; i++) {
+        double v = strength(w.o, n, w.beats[i]);
+        if (v >= SUPPORT_FRAC * omax && v > 0.0)
+            supported++;
+    }
+    double support = ((double)supported - 2.0) / 4.0;
+    support = support < 0.0 ? 0.0 : (support > 1.0 ? 1.0 : support);
+    double conf = bestScore * support;
+    a->bpm_confidence = conf;
+    bool periodic = conf >= HAS_TEMPO_CONF && supported >= MIN_SUPPORTED;
+
+    if (!periodic) {
+        work_release(&w);
+        snprintf(a->loop_evidence, sizeof(a->loop_evidence),
+                 "one-shot: periodicity %.2f, %zu onsets, %.2f s, tail %s", conf, n_on, dur,
+                 tail_txt);
+        a->loop_confidence = 0.6 + 0.4 * (1.0 - conf / HAS_TEMPO_CONF);
+        return 0;
+    }
+
+    float *times = sm_malloc(nb * sizeof(*times));
+    if (!times) {
+        work_release(&w);
+        return -1;
+    }
+    beat_times(&w, a, times);
+    double period = regress_period(&w, times, bestT);
+    double bpm = bpm_grid;
+    if (period > 0.0 && fabs(60.0 / period / bpm_grid - 1.0) < 0.05)
+        bpm = 60.0 / period;
+
+    /* 4. Loop or one-shot. */
+    double last_on = n_on ? (double)a->onsets[n_on - 1] : (double)times[nb - 1];
+    double beat_s = 60.0 / bpm;
+    bool to_end = dur - last_on <= 1.5 * beat_s + 0.05 || (!isnan(tail_db) && tail_db >= -20.0);
+    int fit_beats = 0;
+    double fit_dev = INFINITY;
+    for (size_t i = 0; i < sizeof(loop_beats) / sizeof(loop_beats[0]); i++) {
+        double cand = 60.0 * loop_beats[i] / dur;
+        double dev = fabs(cand / bpm - 1.0);
+        if (dev < fit_dev) {
+            fit_dev = dev;
+            fit_beats = loop_beats[i];
+        }
+    }
+    double fit_bpm = 60.0 * fit_beats / dur;
+    double phase = fmod((double)times[0], 60.0 / fit_bpm) / (60.0 / fit_bpm);
+    bool aligned = phase < 0.12 || phase > 0.88;
+    bool fits = fit_dev <= FIT_TOL && (aligned || fit_dev <= FIT_TOL_UNALIGNED);
+    bool loop = dur >= LOOP_MIN_S && n_on + (a->onsets ? 0 : supported) >= 3 && to_end && fits;
+
+    if (loop) {
+        bpm = fit_bpm;
+        double q = 1.0 - fit_dev / FIT_TOL;
+        a->loop_confidence = 0.5 + 0.5 * fmin(conf, 0.5 + 0.5 * q);
+        snprintf(a->loop_evidence, sizeof(a->loop_evidence),
+                 "loop: periodicity %.2f, %d beats in %.3f s (%.1f BPM), %zu onsets, tail %s",
+                 conf, fit_beats, dur, round1(fit_bpm), n_on, tail_txt);
+    } else {
+        const char *why = dur < LOOP_MIN_S ? "shorter than 1 s"
+                          : !to_end          ? "stops before the end"
+                          : !fits            ? "not a whole number of beats"
+                                             : "too few onsets";
+        a->loop_confidence = 0.5 + 0.4 * conf;
+        snprintf(a->loop_evidence, sizeof(a->loop_evidence),
+                 "not a loop (%s): periodicity %.2f, %.2f s, %zu onsets, tail %s", why, conf,
+                 dur, n_on, tail_txt);
+    }
+    a->loop = loop;
+    a->has_tempo = true;
+    a->bpm = round1(bpm);
+    if (a->bpm / 2.0 >= BPM_MIN)
+        a->bpm_alternatives[a->n_bpm_alternatives++] = round1(a->bpm / 2.0);
+    if (a->bpm * 2.0 <= BPM_MAX)
+        a->bpm_alternatives[a->n_bpm_alternatives++] = round1(a->bpm * 2.0);
+    a->beats = times;
+    a->n_beats = nb;
+    work_release(&w);
+    return 0;
+}

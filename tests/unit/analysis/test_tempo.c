@@ -1,0 +1,512 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include <samplemind/alloc.h>
+#include <samplemind/analysis.h>
+#include "analysis/frame.h"
+#include "analysis/tempo.h"
+#include "testutil.h"
+
+/* Deterministic uniform numbers in 0..1. */
+static double rnd(unsigned *s)
+{
+    unsigned v = *s;
+    v ^= v << 13;
+    v ^= v >> 17;
+    v ^= v << 5;
+    *s = v;
+    return (double)v / 4294967295.0;
+}
+
+/* A synthetic sound described the way the pipeline hands it to the tempo module:
+ * onset strength per frame, refined onset times, RMS per frame. */
+struct synth {
+    float *odf;
+    size_t n;
+    float onsets[8192];
+    size_t n_onsets;
+    float *rms;
+};
+
+struct click_opts {
+    double seconds;
+    double bpm;
+    double first;       /* time of the first click */
+    double stop;        /* no clicks at or after this time (0 = none) */
+    double jitter_ms;   /* uniform +- */
+    double noise;       /* random strength added to every frame */
+    const double *accents; /* strength pattern, repeating */
+    int n_accents;
+    unsigned seed;
+};
+
+static void synth_clicks(struct synth *s, const struct click_opts *c)
+{
+    s->n = (size_t)(c->seconds * SM_AN_FPS) + 1;
+    s->odf = calloc(s->n, sizeof(float));
+    s->rms = calloc(s->n, sizeof(float));
+    assert_non_null(s->odf);
+    assert_non_null(s->rms);
+    s->n_onsets = 0;
+    unsigned seed = c->seed ? c->seed : 7u;
+    for (size_t i = 0; i < s->n; i++) {
+        s->odf[i] = (float)(c->noise * rnd(&seed));
+        s->rms[i] = 0.001f;
+    }
+    double period = 60.0 / c->bpm;
+    for (int k = 0;; k++) {
+        double t = c->first + k * period + (rnd(&seed) * 2.0 - 1.0) * c->jitter_ms * 1e-3;
+        if (t < 0.0)
+            t = 0.0;
+        if (t >= c->seconds || (c->stop > 0.0 && t >= c->stop))
+            break;
+        double amp = c->n_accents ? c->accents[k % c->n_accents] : 1.0;
+        /* The odf peaks in the first frame that sees the click, 0-1.5 frames early. */
+        long f = (long)floor(t * SM_AN_FPS - 1.5 * rnd(&seed));
+        f = f < 0 ? 0 : f;
+        if ((size_t)f < s->n)
+            s->odf[f] += (float)(10.0 * amp);
+        if ((size_t)f + 1 < s->n)
+            s->odf[f + 1] += (float)(3.0 * amp);
+        for (size_t j = 0; j < 8 && (size_t)f + j < s->n; j++)
+            s->rms[(size_t)f + j] += (float)(0.3 * amp * exp(-(double)j / 2.0));
+        if (s->n_onsets < 8192)
+            s->onsets[s->n_onsets++] = (float)t;
+    }
+}
+
+static void synth_free(struct synth *s)
+{
+    free(s->odf);
+    free(s->rms);
+    s->odf = NULL;
+    s->rms = NULL;
+}
+
+/* The analysis fields the pipeline sets before sm__tempo_analyze. */
+static void fill(sm_analysis *a, struct synth *s, double duration)
+{
+    sm_analysis_init(a);
+    a->duration = duration;
+    a->onsets = s->onsets;
+    a->n_onsets = s->n_onsets;
+    a->rms_env = s->rms;
+    a->n_rms_env = s->n;
+}
+
+/* Detach the borrowed arrays and free what the module allocated. */
+static void unfill(sm_analysis *a)
+{
+    a->onsets = NULL;
+    a->n_onsets = 0;
+    a->rms_env = NULL;
+    a->n_rms_env = 0;
+    sm_analysis_release(a);
+}
+
+static double run_clicks(const struct click_opts *c, sm_analysis *a)
+{
+    struct synth s;
+    synth_clicks(&s, c);
+    fill(a, &s, c->seconds);
+    assert_int_equal(sm__tempo_analyze(s.odf, s.n, a), 0);
+    a->onsets = NULL;
+    a->n_onsets = 0;
+    a->rms_env = NULL;
+    a->n_rms_env = 0;
+    synth_free(&s);
+    return a->bpm;
+}
+
+static void assert_bpm_near(double got, double want, double rel)
+{
+    if (!(fabs(got / want - 1.0) <= rel))
+        fail_msg("bpm %.2f, want %.2f (+-%.1f %%)", got, want, rel * 100.0);
+}
+
+static void test_tempo__click_tracks_within_2_percent(void **state)
+{
+    (void)state;
+    static const double bpms[] = {60, 90, 120, 128, 140, 174, 200};
+    static const double downbeat[] = {1.0, 0.7, 0.8, 0.7};
+    for (size_t i = 0; i < sizeof(bpms) / sizeof(bpms[0]); i++) {
+        struct click_opts c = {.seconds = 25.1, .bpm = bpms[i], .first = 0.37,
+                               .jitter_ms = 8.0, .noise = 0.8, .accents = downbeat,
+                               .n_accents = 4, .seed = 11u + (unsigned)i};
+        sm_analysis a;
+        double bpm = run_clicks(&c, &a);
+        assert_true(a.has_tempo);
+        assert_bpm_near(bpm, bpms[i], 0.02);
+        /* One decimal. */
+        assert_true(fabs(bpm * 10.0 - round(bpm * 10.0)) < 1e-6);
+        assert_true(a.bpm_confidence >= 0.5 && a.bpm_confidence <= 1.0);
+        /* Beats follow the clicks: about one per click, on the clicks. */
+        double want_beats = (25.1 - 0.37) * bpms[i] / 60.0;
+        assert_true(fabs((double)a.n_beats - want_beats) <= 0.1 * want_beats + 1.0);
+        assert_non_null(a.beats);
+        double period = 60.0 / bpms[i];
+        size_t on_grid = 0;
+        for (size_t k = 0; k < a.n_beats; k++) {
+            double ph = fmod((double)a.beats[k] - 0.37 + 0.5 * period, period) - 0.5 * period;
+            if (fabs(ph) < 0.03)
+                on_grid++;
+            if (k > 0)
+                assert_true(a.beats[k] > a.beats[k - 1]);
+        }
+        assert_true((double)on_grid >= 0.9 * (double)a.n_beats);
+        /* 25.1 s is not within 4 % of a whole number of beats at any of these tempos. */
+        assert_false(a.loop);
+        sm_analysis_release(&a);
+    }
+}
+
+static void test_tempo__half_double_rule(void **state)
+{
+    (void)state;
+    sm_analysis a;
+    /* A uniform pulse is reported at its own rate, however fast or slow. */
+    struct click_opts fast = {.seconds = 15.1, .bpm = 200.0, .first = 0.2, .jitter_ms = 3.0,
+                              .noise = 0.3, .seed = 3u};
+    assert_bpm_near(run_clicks(&fast, &a), 200.0, 0.01);
+    assert_int_equal(a.n_bpm_alternatives, 1);
+    assert_bpm_near(a.bpm_alternatives[0], 100.0, 0.01);
+    sm_analysis_release(&a);
+
+    struct click_opts slow = {.seconds = 20.3, .bpm = 60.0, .first = 0.5, .jitter_ms = 3.0,
+                              .noise = 0.3, .seed = 4u};
+    assert_bpm_near(run_clicks(&slow, &a), 60.0, 0.01);
+    assert_int_equal(a.n_bpm_alternatives, 1);
+    assert_bpm_near(a.bpm_alternatives[0], 120.0, 0.01);
+    sm_analysis_release(&a);
+
+    /* A fast strong/weak alternation is the slower, accented beat... */
+    static const double alt[] = {1.0, 0.4};
+    struct click_opts fast_alt = {.seconds = 15.1, .bpm = 180.0, .first = 0.2,
+                                  .jitter_ms = 3.0, .noise = 0.3, .accents = alt,
+                                  .n_accents = 2, .seed = 5u};
+    assert_bpm_near(run_clicks(&fast_alt, &a), 90.0, 0.01);
+    /* Half of 90 is below 50 BPM: the only alternative is double. */
+    assert_int_equal(a.n_bpm_alternatives, 1);
+    assert_bpm_near(a.bpm_alternatives[0], 180.0, 0.01);
+    sm_analysis_release(&a);
+
+    /* ...but at or below 140 BPM the same alternation stays at its own rate. */
+    struct click_opts mid_alt = fast_alt;
+    mid_alt.bpm = 120.0;
+    assert_bpm_near(run_clicks(&mid_alt, &a), 120.0, 0.01);
+    sm_analysis_release(&a);
+
+    /* A uniform fast pulse at 180 stays at 180. */
+    struct click_opts fast_uni = fast_alt;
+    fast_uni.accents = NULL;
+    fast_uni.n_accents = 0;
+    assert_bpm_near(run_clicks(&fast_uni, &a), 180.0, 0.01);
+    sm_analysis_release(&a);
+}
+
+static void test_tempo__loop_length_refines_bpm(void **state)
+{
+    (void)state;
+    sm_analysis a;
+    /* Four bars of 4/4 cut to exactly 8.0 s; the audio says 119.5 BPM. */
+    static const double bar[] = {1.0, 0.6, 0.8, 0.6};
+    struct click_opts c = {.seconds = 8.0, .bpm = 119.5, .first = 0.0, .jitter_ms = 2.0,
+                           .noise = 0.3, .accents = bar, .n_accents = 4, .seed = 21u};
+    double bpm = run_clicks(&c, &a);
+    assert_true(a.has_tempo);
+    assert_true(a.loop);
+    assert_true(fabs(bpm - 120.0) < 1e-9);
+    assert_true(a.loop_confidence > 0.5 && a.loop_confidence <= 1.0);
+    assert_non_null(strstr(a.loop_evidence, "16 beats"));
+    sm_analysis_release(&a);
+
+    /* Triple meter: four bars of 3/4 at 90 BPM = 12 beats in 8.0 s; audio 90.8. */
+    static const double waltz[] = {1.0, 0.6, 0.6};
+    struct click_opts w = {.seconds = 8.0, .bpm = 90.8, .first = 0.0, .jitter_ms = 2.0,
+                           .noise = 0.3, .accents = waltz, .n_accents = 3, .seed = 22u};
+    bpm = run_clicks(&w, &a);
+    assert_true(a.loop);
+    assert_true(fabs(bpm - 90.0) < 1e-9);
+    sm_analysis_release(&a);
+
+    /* One bar of 4/4 at 128 BPM (1.875 s). */
+    struct click_opts one = {.seconds = 1.875, .bpm = 128.0, .first = 0.0, .jitter_ms = 1.0,
+                             .noise = 0.2, .accents = bar, .n_accents = 4, .seed = 23u};
+    bpm = run_clicks(&one, &a);
+    assert_true(a.has_tempo);
+    assert_true(a.loop);
+    assert_true(fabs(bpm - 128.0) < 1e-9);
+    sm_analysis_release(&a);
+
+    /* The same 8.0 s whose clicks stop after 4 s (a decaying tail) is no loop, and
+     * then the measured tempo is reported as it is. */
+    struct click_opts half = c;
+    half.stop = 4.0;
+    bpm = run_clicks(&half, &a);
+    assert_true(a.has_tempo);
+    assert_false(a.loop);
+    assert_bpm_near(bpm, 119.5, 0.01);
+    assert_non_null(strstr(a.loop_evidence, "not a loop"));
+    sm_analysis_release(&a);
+
+    /* A length that is no whole number of beats (8.0 s at 112 BPM = 14.9 beats). */
+    struct click_opts odd = c;
+    odd.bpm = 112.0;
+    bpm = run_clicks(&odd, &a);
+    assert_false(a.loop);
+    assert_bpm_near(bpm, 112.0, 0.01);
+    sm_analysis_release(&a);
+}
+
+static void test_tempo__one_shot_has_no_tempo(void **state)
+{
+    (void)state;
+    /* A single hit at 10 ms that decays over 1.5 s. */
+    size_t n = (size_t)(1.5 * SM_AN_FPS);
+    float *odf = calloc(n, sizeof(float));
+    float *rms = calloc(n, sizeof(float));
+    assert_non_null(odf);
+    assert_non_null(rms);
+    unsigned seed = 5u;
+    for (size_t i = 0; i < n; i++) {
+        odf[i] = (float)(0.2 * rnd(&seed));
+        rms[i] = (float)(0.5 * exp(-(double)i / 8.0));
+    }
+    odf[0] = 12.0f;
+    odf[1] = 4.0f;
+    float onset = 0.01f;
+    sm_analysis a;
+    sm_analysis_init(&a);
+    a.duration = 1.5;
+    a.onsets = &onset;
+    a.n_onsets = 1;
+    a.rms_env = rms;
+    a.n_rms_env = n;
+    a.decay_ms = 200.0;
+    assert_int_equal(sm__tempo_analyze(odf, n, &a), 0);
+    assert_false(a.has_tempo);
+    assert_true(isnan(a.bpm));
+    assert_null(a.beats);
+    assert_int_equal(a.n_beats, 0);
+    assert_int_equal(a.n_bpm_alternatives, 0);
+    assert_false(a.loop);
+    assert_true(a.loop_confidence >= 0.5 && a.loop_confidence <= 1.0);
+    assert_true(a.bpm_confidence >= 0.0 && a.bpm_confidence < 0.25);
+    assert_non_null(strstr(a.loop_evidence, "one-shot"));
+    unfill(&a);
+    free(odf);
+    free(rms);
+}
+
+static void test_tempo__silence_and_tiny_inputs(void **state)
+{
+    (void)state;
+    sm_analysis a;
+    /* Silence: 5 s of zeros. */
+    size_t n = (size_t)(5.0 * SM_AN_FPS);
+    float *z = calloc(n, sizeof(float));
+    assert_non_null(z);
+    sm_analysis_init(&a);
+    a.duration = 5.0;
+    assert_int_equal(sm__tempo_analyze(z, n, &a), 0);
+    assert_false(a.has_tempo);
+    assert_true(isnan(a.bpm));
+    assert_true(isnan(a.bpm_confidence));
+    assert_false(a.loop);
+    assert_null(a.beats);
+    sm_analysis_release(&a);
+
+    /* A single click in 3 s. */
+    z[40] = 10.0f;
+    z[41] = 3.0f;
+    sm_analysis_init(&a);
+    a.duration = 3.0;
+    assert_int_equal(sm__tempo_analyze(z, n, &a), 0);
+    assert_false(a.has_tempo);
+    assert_true(isnan(a.bpm));
+    assert_false(a.loop);
+    sm_analysis_release(&a);
+
+    /* 0.05 s: three frames. */
+    sm_analysis_init(&a);
+    a.duration = 0.05;
+    assert_int_equal(sm__tempo_analyze(z + 39, 3, &a), 0);
+    assert_false(a.has_tempo);
+    assert_false(a.loop);
+    assert_true(strlen(a.loop_evidence) > 0);
+    sm_analysis_release(&a);
+
+    /* Nothing at all. */
+    sm_analysis_init(&a);
+    assert_int_equal(sm__tempo_analyze(NULL, 0, &a), 0);
+    assert_false(a.has_tempo);
+    assert_true(isnan(a.bpm));
+    sm_analysis_release(&a);
+    free(z);
+}
+
+static void test_tempo__noise_is_arhythmic(void **state)
+{
+    (void)state;
+    /* Random onsets (exponential gaps, mean 0.25 s) of random strength. */
+    for (unsigned seed = 1; seed <= 5; seed++) {
+        size_t n = (size_t)(20.0 * SM_AN_FPS);
+        float *odf = calloc(n, sizeof(float));
+        assert_non_null(odf);
+        unsigned s = seed * 7919u;
+        double t = 0.1;
+        while (t < 20.0) {
+            size_t f = (size_t)(t * SM_AN_FPS);
+            if (f < n)
+                odf[f] += (float)(2.0 + 8.0 * rnd(&s));
+            t += -0.25 * log(1e-9 + rnd(&s));
+        }
+        for (size_t i = 0; i < n; i++)
+            odf[i] += (float)(0.5 * rnd(&s));
+        sm_analysis a;
+        sm_analysis_init(&a);
+        a.duration = 20.0;
+        assert_int_equal(sm__tempo_analyze(odf, n, &a), 0);
+        if (a.has_tempo)
+            fail_msg("seed %u: noise got %.1f BPM, confidence %.2f", seed, a.bpm,
+                     a.bpm_confidence);
+        assert_true(a.bpm_confidence < 0.25);
+        assert_false(a.loop);
+        sm_analysis_release(&a);
+        free(odf);
+    }
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void test_tempo__long_input_stays_correct(void **state)
+{
+    (void)state;
+    static const double bar[] = {1.0, 0.6, 0.8, 0.6};
+    /* 10 minutes at 128 BPM with human jitter. */
+    struct click_opts c = {.seconds = 600.0, .bpm = 128.0, .first = 0.1, .jitter_ms = 10.0,
+                           .noise = 1.0, .accents = bar, .n_accents = 4, .seed = 99u};
+    struct synth s;
+    synth_clicks(&s, &c);
+    sm_analysis a;
+    fill(&a, &s, c.seconds);
+    double t0 = now();
+    assert_int_equal(sm__tempo_analyze(s.odf, s.n, &a), 0);
+    double t_long = now() - t0;
+    assert_true(a.has_tempo);
+    assert_bpm_near(a.bpm, 128.0, 0.005);
+    double want = 599.9 * 128.0 / 60.0;
+    assert_true(fabs((double)a.n_beats - want) < 0.02 * want);
+    unfill(&a);
+    synth_free(&s);
+
+    /* 10 s for comparison. */
+    struct click_opts c10 = c;
+    c10.seconds = 10.0;
+    synth_clicks(&s, &c10);
+    fill(&a, &s, c10.seconds);
+    t0 = now();
+    int reps = 20;
+    for (int i = 0; i < reps; i++)
+        assert_int_equal(sm__tempo_analyze(s.odf, s.n, &a), 0);
+    double t_short = (now() - t0) / reps;
+    assert_bpm_near(a.bpm, 128.0, 0.02);
+    unfill(&a);
+    synth_free(&s);
+    print_message("sm__tempo_analyze: %.3f ms per 10 s, %.2f ms per 10 min\n", t_short * 1e3,
+                  t_long * 1e3);
+}
+
+static void test_tempo__nonfinite_input_is_safe(void **state)
+{
+    (void)state;
+    struct click_opts c = {.seconds = 10.3, .bpm = 100.0, .first = 0.1, .noise = 0.5,
+                           .seed = 8u};
+    struct synth s;
+    synth_clicks(&s, &c);
+    s.odf[3] = NAN;
+    s.odf[50] = INFINITY;
+    s.odf[51] = -INFINITY;
+    s.odf[77] = -5.0f;
+    sm_analysis a;
+    fill(&a, &s, NAN);
+    assert_int_equal(sm__tempo_analyze(s.odf, s.n, &a), 0);
+    assert_true(a.has_tempo);
+    assert_bpm_near(a.bpm, 100.0, 0.02);
+    assert_true(isfinite(a.bpm_confidence));
+    for (size_t i = 0; i < a.n_beats; i++)
+        assert_true(isfinite(a.beats[i]));
+    unfill(&a);
+    synth_free(&s);
+}
+
+static int fail_after;
+static void *failing_malloc(size_t n)
+{
+    return fail_after-- > 0 ? malloc(n) : NULL;
+}
+static void *failing_realloc(void *p, size_t n)
+{
+    return fail_after-- > 0 ? realloc(p, n) : NULL;
+}
+static void *failing_calloc(size_t c, size_t n)
+{
+    return fail_after-- > 0 ? calloc(c, n) : NULL;
+}
+
+static void test_tempo__out_of_memory_fails_cleanly(void **state)
+{
+    (void)state;
+    struct click_opts c = {.seconds = 8.0, .bpm = 120.0, .noise = 0.3, .seed = 9u};
+    struct synth s;
+    synth_clicks(&s, &c);
+    int failures = 0;
+    for (int k = 0; k < 12; k++) {
+        sm_analysis a;
+        fill(&a, &s, 8.0);
+        fail_after = k;
+        sm_set_allocator(failing_malloc, failing_realloc, failing_calloc, free);
+        int rc = sm__tempo_analyze(s.odf, s.n, &a);
+        sm_set_allocator(NULL, NULL, NULL, NULL);
+        if (rc != 0) {
+            failures++;
+            assert_int_equal(rc, -1);
+            assert_null(a.beats);
+            assert_false(a.has_tempo);
+        } else {
+            assert_true(a.has_tempo);
+        }
+        unfill(&a);
+    }
+    assert_true(failures > 0);
+    synth_free(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tempo__click_tracks_within_2_percent),
+        cmocka_unit_test(test_tempo__half_double_rule),
+        cmocka_unit_test(test_tempo__loop_length_refines_bpm),
+        cmocka_unit_test(test_tempo__one_shot_has_no_tempo),
+        cmocka_unit_test(test_tempo__silence_and_tiny_inputs),
+        cmocka_unit_test(test_tempo__noise_is_arhythmic),
+        cmocka_unit_test(test_tempo__long_input_stays_correct),
+        cmocka_unit_test(test_tempo__nonfinite_input_is_safe),
+        cmocka_unit_test(test_tempo__out_of_memory_fails_cleanly),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
