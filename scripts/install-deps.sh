@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(
   # build
-  build-essential cmake pkg-config git
+  build-essential cmake pkg-config git python3
   # libraries (see ../shared/DESIGN.md, "Dependencies")
   libsndfile1-dev libsoxr-dev libfftw3-dev libebur128-dev libsodium-dev
   libjansson-dev libinih-dev libsqlite3-dev
