@@ -12,7 +12,7 @@ pkgs=(
   # tests, fuzzing, sanitizers
   libcmocka-dev clang libclang-rt-14-dev
   # benchmarks: the tools we compare against
-  aubio-tools bpm-tools ffmpeg hyperfine
+  aubio-tools bpm-tools ffmpeg sox hyperfine
 )
 
 missing=()
