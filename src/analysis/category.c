@@ -210,7 +210,7 @@ static void rule_probs(const sm_analysis *a, const float *f, double *p)
     double decay = isnan(f[45]) ? 500.0 : expm1((double)f[45]);
     int tonal = a->has_note;
     double lc = log2(cent / 1000.0);
-    z[SM_CAT_KICK] = -2.0 * (lc + 2.0) * (lc + 2.0) - (decay > 800.0 ? 2.0 : 0.0)
+    z[SM_CAT_KICK] = 1.0 - 0.5 * (lc + 3.5) * (lc + 3.5) - (decay > 800.0 ? 2.0 : 0.0)
                      - 4.0 * flat;
     z[SM_CAT_HIHAT_CLOSED] = -1.5 * (lc - 2.8) * (lc - 2.8) + 4.0 * flat
                              - (decay > 250.0 ? 2.0 : 0.0);
@@ -220,7 +220,7 @@ static void rule_probs(const sm_analysis *a, const float *f, double *p)
                        - (decay < 800.0 ? 2.0 : 0.0);
     z[SM_CAT_SNARE] = -1.5 * (lc - 1.0) * (lc - 1.0) + 2.0 * flat
                       - (decay > 600.0 ? 2.0 : 0.0);
-    z[SM_CAT_BASS] = tonal && a->note_hz < 150.0 && decay > 200.0 ? 2.0 : -3.0;
+    z[SM_CAT_BASS] = tonal && a->note_hz < 150.0 && decay > 400.0 ? 2.0 : -3.0;
     z[SM_CAT_SYNTH] = tonal && a->note_hz >= 150.0 ? 1.0 : -2.0;
     z[SM_CAT_PAD] = tonal && decay > 1500.0 ? 1.2 : -2.5;
     z[SM_CAT_FX] = -1.0;
