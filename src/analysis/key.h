@@ -4,8 +4,9 @@
  * a->spectral[SM_SPEC_FLATNESS].mean (NaN is fine: then it is not used). Writes
  * has_key, key_tonic, key_mode and key_confidence (always set, 0..1, also when
  * has_key is false). Drums and noise (flat chroma, a flat spectrum) give has_key
- * false with a low confidence rather than a guess; key_tonic and key_mode then hold
- * the best match anyway, for diagnostics only.
+ * false with a low confidence rather than a guess; key_tonic is then -1 (as after
+ * sm_analysis_init) and key_mode SM_MODE_MAJOR. duration and n_onsets are not used:
+ * a chord one-shot has a key as much as a long progression does.
  *
  * Profiles: each of the 24 keys is scored by the mean of the Pearson correlations
  * of the chroma with three published profile pairs, rotated to the tonic:
@@ -14,10 +15,12 @@
  * measured on electronic dance music, tonic-heavy). Averaging keeps the strengths
  * of each and damps the biases (KK's leaning to major, EDMA's to minor).
  *
- * Confidence = margin x peakiness x tonality, each 0..1:
- *   margin     from the best score minus the second best of the other 23 keys,
+ * Confidence = margin x peakiness x tonality x fit, each 0..1:
+ *   margin     from the best score minus the second best key (half of it) and
+ *              minus the second best apart from the relative key (the other half),
  *   peakiness  from the spread of the chroma (its coefficient of variation),
- *   tonality   from the mean spectral flatness (1 for tonal spectra, 0 for noise).
+ *   tonality   from the mean spectral flatness (1 for tonal spectra, 0 for noise),
+ *   fit        the best score itself (a poor fit to every profile is no key).
  * has_key is true when the confidence reaches SM__KEY_MIN_CONFIDENCE.
  *
  * Key names and Camelot codes: sm_key_name / sm_key_camelot (public, analysis.h)

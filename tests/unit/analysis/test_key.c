@@ -7,16 +7,27 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <sndfile.h>
+
 #include <samplemind/analysis.h>
 #include "analysis/key.h"
 #include "testutil.h"
 
-/* A zeroed result with a tonal spectrum; the caller fills the chroma. */
+/* An empty result with a tonal spectrum; the caller fills the chroma. */
 static void blank(sm_analysis *a)
 {
-    memset(a, 0, sizeof(*a));
+    sm_analysis_init(a);
+    memset(a->chroma, 0, sizeof(a->chroma));
     a->duration = 2.0;
-    a->spectral[SM_SPEC_FLATNESS].mean = 0.02;
+    a->spectral[SM_SPEC_FLATNESS].mean = 0.005;
+}
+
+static void assert_no_key(const sm_analysis *a, double max_confidence)
+{
+    assert_false(a->has_key);
+    assert_int_equal(a->key_tonic, -1);
+    assert_false(isnan(a->key_confidence));
+    assert_true(a->key_confidence >= 0.0 && a->key_confidence < max_confidence);
 }
 
 static void set_chroma(sm_analysis *a, const double c[12], int rotate)
@@ -157,8 +168,7 @@ static void test_key__flat_chroma_has_no_key(void **state)
     for (int i = 0; i < 12; i++)
         a.chroma[i] = 1.0;
     sm__key_analyze(&a);
-    assert_false(a.has_key);
-    assert_true(a.key_confidence >= 0.0 && a.key_confidence < 0.05);
+    assert_no_key(&a, 0.05);
     /* Nearly flat (noise), even with a tonal-looking flatness value. */
     rng = 99;
     for (int trial = 0; trial < 20; trial++) {
@@ -166,16 +176,14 @@ static void test_key__flat_chroma_has_no_key(void **state)
         for (int i = 0; i < 12; i++)
             a.chroma[i] = 0.85 + 0.15 * uniform();
         sm__key_analyze(&a);
-        assert_false(a.has_key);
-        assert_true(a.key_confidence < 0.1);
+        assert_no_key(&a, 0.1);
     }
     /* A clear triad in a noise-flat spectrum (a drum loop with a tonal hit). */
     blank(&a);
     a.chroma[0] = a.chroma[4] = a.chroma[7] = 1.0;
-    a.spectral[SM_SPEC_FLATNESS].mean = 0.5;
+    a.spectral[SM_SPEC_FLATNESS].mean = 0.2;
     sm__key_analyze(&a);
-    assert_false(a.has_key);
-    assert_true(a.key_confidence < 0.1);
+    assert_no_key(&a, 0.1);
     /* Flatness unknown (NaN) is ignored rather than poisoning the result. */
     a.spectral[SM_SPEC_FLATNESS].mean = NAN;
     sm__key_analyze(&a);
@@ -192,14 +200,12 @@ static void test_key__ambiguous_material_is_not_a_key(void **state)
     blank(&a);
     a.chroma[9] = 1.0;
     sm__key_analyze(&a);
-    assert_false(a.has_key);
-    assert_true(a.key_confidence < SM__KEY_MIN_CONFIDENCE);
+    assert_no_key(&a, SM__KEY_MIN_CONFIDENCE);
     /* A power chord (no third). */
     blank(&a);
     a.chroma[0] = a.chroma[7] = 1.0;
     sm__key_analyze(&a);
-    assert_false(a.has_key);
-    assert_true(a.key_confidence < SM__KEY_MIN_CONFIDENCE);
+    assert_no_key(&a, SM__KEY_MIN_CONFIDENCE);
 }
 
 static void test_key__silence_and_bad_values(void **state)
@@ -208,19 +214,17 @@ static void test_key__silence_and_bad_values(void **state)
     sm_analysis a;
     blank(&a);
     sm__key_analyze(&a);
-    assert_false(a.has_key);
-    assert_true(a.key_confidence >= 0.0 && a.key_confidence <= 0.0);
+    assert_no_key(&a, 1e-9);
     blank(&a);
     set_chroma(&a, kk_major, 0);
     a.chroma[3] = NAN;
     sm__key_analyze(&a);
-    assert_false(a.has_key);
-    assert_false(isnan(a.key_confidence));
+    assert_no_key(&a, 1e-9);
     blank(&a);
     set_chroma(&a, kk_major, 0);
     a.chroma[5] = -1.0;
     sm__key_analyze(&a);
-    assert_false(a.has_key);
+    assert_no_key(&a, 1e-9);
     sm__key_analyze(NULL);
 }
 
@@ -388,6 +392,135 @@ static void test_key__compatible_keys_follow_the_wheel(void **state)
     }
 }
 
+/* End to end: audio rendered at 44.1 kHz stereo, written to a file and run through
+ * the whole pipeline (decode, resample, STFT, chroma with tuning, key). */
+
+#define E2E_RATE 44100
+
+static double midi_hz(int midi)
+{
+    return 440.0 * pow(2.0, (midi - 69) / 12.0);
+}
+
+/* A piano-like tone: 6 harmonics at 1/k^2, 5 ms attack, 1.5 s decay. */
+static void add_tone(float *x, size_t n, size_t at, size_t len, int midi, double amp)
+{
+    double f = midi_hz(midi);
+    for (size_t i = 0; i < len && at + i < n; i++) {
+        double t = (double)i / E2E_RATE;
+        double env = (1.0 - exp(-t / 0.005)) * exp(-t / 1.5);
+        double v = 0.0;
+        for (int k = 1; k <= 6 && k * f < E2E_RATE / 2; k++)
+            v += sin(2.0 * M_PI * k * f * t) / (k * k);
+        x[at + i] += (float)(amp * env * v);
+    }
+}
+
+/* Four chords of 2 s each (triads as MIDI notes), each with its root two octaves
+ * down in the bass. */
+static void render_progression(float *x, size_t n, const int chords[4][3], int transpose)
+{
+    size_t len = 2 * E2E_RATE;
+    memset(x, 0, n * sizeof(float));
+    for (int c = 0; c < 4; c++) {
+        for (int k = 0; k < 3; k++)
+            add_tone(x, n, (size_t)c * len, len, chords[c][k] + transpose, 0.2);
+        add_tone(x, n, (size_t)c * len, len, chords[c][0] + transpose - 24, 0.25);
+    }
+}
+
+static void analyze_file(const float *mono, size_t n, sm_analysis *a)
+{
+    float *st = malloc(2 * n * sizeof(float));
+    assert_non_null(st);
+    tu_interleave(mono, n, 2, st);
+    const char *path = tu_path("key.wav");
+    assert_int_equal(tu_write(path, st, n, 2, E2E_RATE, SF_FORMAT_WAV | SF_FORMAT_FLOAT), 0);
+    free(st);
+    sm_error err = SM_ERROR_INIT;
+    sm_analyzer *an = sm_analyzer_new(NULL, &err);
+    assert_non_null(an);
+    sm_analysis_init(a);
+    assert_int_equal(sm_analyzer_run(an, path, a, &err), SM_OK);
+    sm_analyzer_free(an);
+    remove(path);
+}
+
+static void assert_file_key(const sm_analysis *a, const char *name, const char *camelot)
+{
+    char buf[16];
+    assert_true(a->has_key);
+    assert_string_equal(sm_key_name(a->key_tonic, a->key_mode, buf, sizeof(buf)), name);
+    assert_string_equal(sm_key_camelot(a->key_tonic, a->key_mode, buf, sizeof(buf)), camelot);
+    assert_true(a->key_confidence >= SM__KEY_MIN_CONFIDENCE && a->key_confidence <= 1.0);
+}
+
+static void test_key__end_to_end_progressions(void **state)
+{
+    (void)state;
+    /* I - IV - V - I in C and i - iv - V - i in A minor (with the G# of E major). */
+    static const int c_major[4][3] = {{60, 64, 67}, {65, 69, 72}, {67, 71, 74}, {60, 64, 67}};
+    static const int a_minor[4][3] = {{57, 60, 64}, {62, 65, 69}, {64, 68, 71}, {57, 60, 64}};
+    size_t n = 8 * E2E_RATE;
+    float *x = malloc(n * sizeof(float));
+    assert_non_null(x);
+    sm_analysis a;
+
+    render_progression(x, n, c_major, 0);
+    analyze_file(x, n, &a);
+    assert_file_key(&a, "C major", "8B");
+    sm_analysis_release(&a);
+
+    render_progression(x, n, a_minor, 0);
+    analyze_file(x, n, &a);
+    assert_file_key(&a, "A minor", "8A");
+    sm_analysis_release(&a);
+
+    /* The same, a fourth up (D minor) and a minor third down (F# minor). */
+    render_progression(x, n, a_minor, 5);
+    analyze_file(x, n, &a);
+    assert_file_key(&a, "D minor", "7A");
+    sm_analysis_release(&a);
+    render_progression(x, n, a_minor, -3);
+    analyze_file(x, n, &a);
+    assert_file_key(&a, "F# minor", "11A");
+    sm_analysis_release(&a);
+    render_progression(x, n, c_major, 7);
+    analyze_file(x, n, &a);
+    assert_file_key(&a, "G major", "9B");
+    sm_analysis_release(&a);
+
+    /* A single C major chord, 2 s. */
+    size_t m = 2 * E2E_RATE;
+    memset(x, 0, n * sizeof(float));
+    for (int k = 0; k < 3; k++)
+        add_tone(x, m, 0, m, c_major[0][k], 0.3);
+    analyze_file(x, m, &a);
+    assert_file_key(&a, "C major", "8B");
+    sm_analysis_release(&a);
+    free(x);
+}
+
+static void test_key__end_to_end_noise_and_clicks_have_no_key(void **state)
+{
+    (void)state;
+    size_t n = 4 * E2E_RATE;
+    float *x = calloc(n, sizeof(float));
+    assert_non_null(x);
+    sm_analysis a;
+    tu_noise(x, n, 0.5, 11);
+    analyze_file(x, n, &a);
+    assert_no_key(&a, SM__KEY_MIN_CONFIDENCE);
+    sm_analysis_release(&a);
+    memset(x, 0, n * sizeof(float));
+    for (int b = 0; b < 8; b++)
+        tu_click(x, n, E2E_RATE, 0.5 * b, 0.9);
+    analyze_file(x, n, &a);
+    assert_no_key(&a, SM__KEY_MIN_CONFIDENCE);
+    sm_analysis_release(&a);
+    free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +534,8 @@ int main(void)
         cmocka_unit_test(test_key__parse_accepts_common_forms),
         cmocka_unit_test(test_key__parse_rejects_garbage),
         cmocka_unit_test(test_key__compatible_keys_follow_the_wheel),
+        cmocka_unit_test(test_key__end_to_end_progressions),
+        cmocka_unit_test(test_key__end_to_end_noise_and_clicks_have_no_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

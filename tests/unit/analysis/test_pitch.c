@@ -2,9 +2,12 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include <sndfile.h>
 
 #include <samplemind/alloc.h>
 #include <samplemind/analysis.h>
@@ -15,10 +18,10 @@
 #define RATE SM_AN_RATE
 #define TWO_S ((size_t)(SM_AN_PITCH_SECONDS * SM_AN_RATE))
 
-/* A zeroed result with the fields pitch reads set to "one-shot, no onsets". */
+/* An empty result with the fields pitch reads set to "one-shot, no onsets". */
 static void blank(sm_analysis *a)
 {
-    memset(a, 0, sizeof(*a));
+    sm_analysis_init(a);
     a->loop = false;
     a->onsets = NULL;
     a->n_onsets = 0;
@@ -357,6 +360,99 @@ static void test_pitch__note_names(void **state)
     assert_null(sm_note_name(61, NULL, 8));
 }
 
+/* End to end: notes rendered at 44.1 kHz stereo, written to a file and run through
+ * the whole pipeline (decode, resample, onsets, loop detection, pitch). */
+
+#define E2E_RATE 44100
+
+static void analyze_file(const float *mono, size_t n, sm_analysis *a)
+{
+    float *st = malloc(2 * n * sizeof(float));
+    assert_non_null(st);
+    tu_interleave(mono, n, 2, st);
+    const char *path = tu_path("pitch.wav");
+    assert_int_equal(tu_write(path, st, n, 2, E2E_RATE, SF_FORMAT_WAV | SF_FORMAT_FLOAT), 0);
+    free(st);
+    sm_error err = SM_ERROR_INIT;
+    sm_analyzer *an = sm_analyzer_new(NULL, &err);
+    assert_non_null(an);
+    sm_analysis_init(a);
+    assert_int_equal(sm_analyzer_run(an, path, a, &err), SM_OK);
+    sm_analyzer_free(an);
+    remove(path);
+}
+
+static void test_pitch__end_to_end_notes(void **state)
+{
+    (void)state;
+    size_t n = 2 * E2E_RATE;
+    float *x = calloc(n, sizeof(float));
+    assert_non_null(x);
+    sm_analysis a;
+
+    /* A2 pluck: 6 harmonics at 1/k^2 after 0.25 s of silence, 1.5 s decay. */
+    size_t at = E2E_RATE / 4;
+    for (size_t i = at; i < n; i++) {
+        double t = (double)(i - at) / E2E_RATE;
+        double v = 0.0;
+        for (int k = 1; k <= 6; k++)
+            v += sin(2.0 * M_PI * k * 110.0 * t) / (k * k);
+        x[i] = (float)(0.6 * (1.0 - exp(-t / 0.005)) * exp(-t / 1.5) * v);
+    }
+    analyze_file(x, n, &a);
+    assert_note(&a, 45, 0.0, 3.0);
+    sm_analysis_release(&a);
+
+    /* An 808-style G1 with its pitch drop. */
+    double phase = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double t = (double)i / E2E_RATE;
+        phase += 2.0 * M_PI * 48.9994 * (1.0 + 2.0 * exp(-t / 0.01)) / E2E_RATE;
+        x[i] = (float)(0.9 * exp(-t / 0.6) * sin(phase));
+    }
+    analyze_file(x, n, &a);
+    assert_note(&a, 31, 0.0, 5.0);
+    sm_analysis_release(&a);
+
+    /* A4 15 cents flat, 1 s; E1 sine, 1 s. */
+    tu_sine(x, E2E_RATE, 440.0 * pow(2.0, -15.0 / 1200.0), E2E_RATE, 0.5);
+    analyze_file(x, E2E_RATE, &a);
+    assert_note(&a, 69, -15.0, 3.0);
+    sm_analysis_release(&a);
+    tu_sine(x, E2E_RATE, 41.2034, E2E_RATE, 0.7);
+    analyze_file(x, E2E_RATE, &a);
+    assert_note(&a, 28, 0.0, 3.0);
+    sm_analysis_release(&a);
+    free(x);
+}
+
+static void test_pitch__end_to_end_no_note(void **state)
+{
+    (void)state;
+    size_t n = 2 * E2E_RATE;
+    float *x = calloc(n, sizeof(float));
+    assert_non_null(x);
+    sm_analysis a;
+    tu_noise(x, n, 0.5, 5);
+    analyze_file(x, n, &a);
+    assert_no_note(&a);
+    sm_analysis_release(&a);
+    /* C major triad, piano-like. */
+    static const double hz[3] = {261.6256, 329.6276, 391.9954};
+    for (size_t i = 0; i < n; i++) {
+        double t = (double)i / E2E_RATE;
+        double v = 0.0;
+        for (int c = 0; c < 3; c++)
+            for (int k = 1; k <= 6; k++)
+                v += sin(2.0 * M_PI * k * hz[c] * t) / (k * k);
+        x[i] = (float)(0.25 * exp(-t / 1.5) * v);
+    }
+    analyze_file(x, n, &a);
+    assert_no_note(&a);
+    sm_analysis_release(&a);
+    free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -374,6 +470,8 @@ int main(void)
         cmocka_unit_test(test_pitch__yin_direct),
         cmocka_unit_test(test_pitch__out_of_memory),
         cmocka_unit_test(test_pitch__note_names),
+        cmocka_unit_test(test_pitch__end_to_end_notes),
+        cmocka_unit_test(test_pitch__end_to_end_no_note),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
