@@ -9,10 +9,14 @@ pkgs=(
   # libraries (see ../shared/DESIGN.md, "Dependencies")
   libsndfile1-dev libsoxr-dev libfftw3-dev libebur128-dev libsodium-dev
   libjansson-dev libinih-dev libsqlite3-dev
+  libmicrohttpd-dev libcurl4-openssl-dev libhiredis-dev
+  # services the tests start on loopback ports in temp dirs
+  redis-server
   # tests, fuzzing, sanitizers
   libcmocka-dev clang libclang-rt-14-dev
   # benchmarks: the tools we compare against
   aubio-tools bpm-tools ffmpeg sox hyperfine
+  wrk nginx-light python3-fastapi python3-uvicorn python3-redis
 )
 
 missing=()
