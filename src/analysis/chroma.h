@@ -1,6 +1,24 @@
 /* Chroma with tuning: a fine pitch-class histogram (10 cents a bin) accumulated
  * per frame, energy-weighted; at the end the tuning offset is estimated from the
- * histogram and the 12 pitch classes are folded around it. */
+ * histogram and the 12 pitch classes are folded around it.
+ *
+ * Per frame that is not silent (sm__stft_is_silent), every spectral peak (a bin
+ * above both neighbours) between 55 Hz and 5 kHz is placed at its interpolated
+ * frequency (the exact Hann-window ratio of the peak bin and its larger
+ * neighbour) and its main-lobe energy (the power of the peak bin and its two
+ * neighbours) is split linearly between the two nearest fine bins. Placing
+ * peaks, not bins, matters: the FFT bins are 10.8 Hz apart, which is 330 cents at
+ * 55 Hz and still 42 cents at 440 Hz, so mapping bins would smear one note over
+ * neighbouring pitch classes and bias the tuning by tens of cents. The position
+ * comes from a per-bin table of log2 plus a short series, never a log per bin.
+ *
+ * At finish the histogram is folded onto one semitone (10 fine bins); the tuning
+ * is the peak of that fold refined by the centroid of it and its two neighbours
+ * (above the fold's minimum), in cents from A440, -50..50. The 12 classes (C = 0)
+ * then sum the fine bins within +-50 cents of each tuned note (bins on a boundary
+ * are split) and are divided by the largest. No counted energy (silence) gives
+ * all zeros and tuning 0.
+ */
 #ifndef SM_ANALYSIS_CHROMA_H
 #define SM_ANALYSIS_CHROMA_H
 
@@ -11,7 +29,7 @@
 #define SM_CHROMA_FINE 120
 
 struct sm__chroma {
-    double fine[SM_CHROMA_FINE]; /* bin j covers pitch class j / 10, in 10-cent steps */
+    double fine[SM_CHROMA_FINE]; /* bin j is centred on pitch class j / 10 (C = 0), 10-cent steps */
     double total;
 };
 

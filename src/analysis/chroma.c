@@ -1,0 +1,131 @@
+/* Chroma with tuning (see chroma.h). */
+#include <math.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "analysis/chroma.h"
+#include "analysis/stft.h"
+
+#define SM__CHROMA_FMIN 55.0
+#define SM__CHROMA_FMAX 5000.0
+/* Fine bins per semitone. */
+#define SM__CHROMA_SUB (SM_CHROMA_FINE / 12)
+
+/* C0 at A440: 440 * 2^(-57 / 12) Hz. */
+#define SM__C0_HZ 16.351597831287414
+
+/* pos[k]: bin k's pitch in fine bins above C0 (120 per octave). */
+static float pos[SM_AN_NBINS];
+/* inv[k] = 1 / k. */
+static float inv[SM_AN_NBINS];
+static size_t kmin;
+static size_t kmax;
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void build_tables(void)
+{
+    for (size_t k = 1; k < SM_AN_NBINS; k++) {
+        pos[k] = (float)(SM_CHROMA_FINE * log2(sm__bin_hz(k) / SM__C0_HZ));
+        inv[k] = (float)(1.0 / (double)k);
+    }
+    kmin = (size_t)ceil(SM__CHROMA_FMIN / sm__bin_hz(1));
+    kmax = (size_t)floor(SM__CHROMA_FMAX / sm__bin_hz(1));
+    if (kmin < 2)
+        kmin = 2;
+    if (kmax > SM_AN_NBINS - 2)
+        kmax = SM_AN_NBINS - 2;
+}
+
+void sm__chroma_init(struct sm__chroma *c)
+{
+    memset(c, 0, sizeof(*c));
+}
+
+void sm__chroma_process(struct sm__chroma *c, const struct sm__frame *f)
+{
+    if (sm__stft_is_silent(f))
+        return;
+    pthread_once(&tables_once, build_tables);
+    const float *p = f->power;
+    const float *m = f->mag;
+    /* 120 / ln 2: log2(1 + x) in fine bins is this times ln(1 + x). */
+    const float fine_per_ln = 173.123405f;
+    double total = 0.0;
+    for (size_t k = kmin; k <= kmax; k++) {
+        if (!(p[k] > p[k - 1] && p[k] >= p[k + 1]))
+            continue;
+        float a = m[k - 1];
+        float b = m[k];
+        float cc = m[k + 1];
+        /* For a Hann window the neighbour ratios give the offset exactly:
+         * c / b = (1 + d) / (2 - d) and a / b = (1 - d) / (2 + d). */
+        float d = cc >= a ? (2.0f * cc - b) / (b + cc) : (b - 2.0f * a) / (a + b);
+        d = d > 0.5f ? 0.5f : (d < -0.5f ? -0.5f : d);
+        float x = d * inv[k];
+        float ln1p = x * (1.0f - x * (0.5f - x * (1.0f / 3.0f - x * 0.25f)));
+        float fp = pos[k] + fine_per_ln * ln1p;
+        float e = p[k - 1] + p[k] + p[k + 1];
+        int j0 = (int)fp;
+        float w = fp - (float)j0;
+        c->fine[j0 % SM_CHROMA_FINE] += (double)((1.0f - w) * e);
+        c->fine[(j0 + 1) % SM_CHROMA_FINE] += (double)(w * e);
+        total += (double)e;
+    }
+    c->total += total;
+}
+
+void sm__chroma_finish(const struct sm__chroma *c, sm_analysis *a)
+{
+    for (size_t i = 0; i < SM_CHROMA_COUNT; i++)
+        a->chroma[i] = 0.0;
+    a->tuning_cents = 0.0;
+    if (!(c->total > 0.0))
+        return;
+
+    /* Fold onto one semitone and find the peak. */
+    double fold[SM__CHROMA_SUB] = {0};
+    for (size_t j = 0; j < SM_CHROMA_FINE; j++)
+        fold[j % SM__CHROMA_SUB] += c->fine[j];
+    size_t r = 0;
+    double lo = fold[0];
+    for (size_t i = 1; i < SM__CHROMA_SUB; i++) {
+        if (fold[i] > fold[r])
+            r = i;
+        if (fold[i] < lo)
+            lo = fold[i];
+    }
+    double fm = fold[(r + SM__CHROMA_SUB - 1) % SM__CHROMA_SUB] - lo;
+    double f0 = fold[r] - lo;
+    double fp = fold[(r + 1) % SM__CHROMA_SUB] - lo;
+    double off = (double)r;
+    if (fm + f0 + fp > 0.0)
+        off += (fp - fm) / (fm + f0 + fp);
+    double cents = off * (100.0 / SM__CHROMA_SUB);
+    if (cents >= 50.0)
+        cents -= 100.0;
+    a->tuning_cents = cents;
+
+    /* Fold into 12 classes around the tuned notes: fine bin j spans
+     * [j - 0.5, j + 0.5); shifted so the class boundaries are multiples of
+     * SM__CHROMA_SUB, the part of it below the boundary goes to class cl. */
+    double shift = SM__CHROMA_SUB / 2.0 - cents / (100.0 / SM__CHROMA_SUB);
+    double chroma[SM_CHROMA_COUNT] = {0};
+    for (size_t j = 0; j < SM_CHROMA_FINE; j++) {
+        double start = (double)j - 0.5 + shift;
+        double cl = floor(start / SM__CHROMA_SUB);
+        double below = (cl + 1.0) * SM__CHROMA_SUB - start;
+        below = below > 1.0 ? 1.0 : below;
+        int ci = ((int)cl % SM_CHROMA_COUNT + SM_CHROMA_COUNT) % SM_CHROMA_COUNT;
+        chroma[ci] += below * c->fine[j];
+        chroma[(ci + 1) % SM_CHROMA_COUNT] += (1.0 - below) * c->fine[j];
+    }
+    double mx = 0.0;
+    for (size_t i = 0; i < SM_CHROMA_COUNT; i++) {
+        if (chroma[i] > mx)
+            mx = chroma[i];
+    }
+    if (!(mx > 0.0))
+        return;
+    for (size_t i = 0; i < SM_CHROMA_COUNT; i++)
+        a->chroma[i] = chroma[i] / mx;
+}
