@@ -51,22 +51,21 @@ static double clamp01(double x)
     return x;
 }
 
-/* Pearson correlation of the centred chroma c (norm cn) with profile p rotated so
- * that its index 0 lands on pitch class tonic. */
-static double correlate(const double c[12], double cn, const double p[12], int tonic)
+/* Centre profile p and scale it to unit norm, into q. */
+static void normalise_profile(const double p[12], double q[12])
 {
-    double mp = 0.0;
+    double mean = 0.0;
     for (int i = 0; i < 12; i++)
-        mp += p[i];
-    mp /= 12.0;
-    double num = 0.0;
-    double pn = 0.0;
+        mean += p[i];
+    mean /= 12.0;
+    double norm = 0.0;
     for (int i = 0; i < 12; i++) {
-        double q = p[(i - tonic + 12) % 12] - mp;
-        num += c[i] * q;
-        pn += q * q;
+        q[i] = p[i] - mean;
+        norm += q[i] * q[i];
     }
-    return num / (cn * sqrt(pn));
+    norm = sqrt(norm);
+    for (int i = 0; i < 12; i++)
+        q[i] /= norm;
 }
 
 static void set_no_key(sm_analysis *a, double confidence)
@@ -103,13 +102,29 @@ void sm__key_analyze(sm_analysis *a)
         return;
     }
 
+    /* Pearson correlation: the centred chroma over its norm, dotted with each
+     * centred unit-norm profile rotated to the tonic; averaged over the families. */
+    /* Two periods, so that a rotation is a plain offset. */
+    double c2[24];
+    for (int i = 0; i < 12; i++) {
+        c2[i] = c[i] / cn;
+        c2[i + 12] = c2[i];
+    }
+    double prof[2][N_FAMILIES][12];
+    for (int f = 0; f < N_FAMILIES; f++) {
+        normalise_profile(major_profiles[f], prof[0][f]);
+        normalise_profile(minor_profiles[f], prof[1][f]);
+    }
     double score[24];
     for (int k = 0; k < 24; k++) {
         int tonic = k % 12;
-        const double(*prof)[12] = k < 12 ? major_profiles : minor_profiles;
         double s = 0.0;
-        for (int f = 0; f < N_FAMILIES; f++)
-            s += correlate(c, cn, prof[f], tonic);
+        for (int f = 0; f < N_FAMILIES; f++) {
+            const double *q = prof[k < 12 ? 0 : 1][f];
+            const double *ct = c2 + tonic;
+            for (int i = 0; i < 12; i++)
+                s += ct[i] * q[i];
+        }
         score[k] = s / N_FAMILIES;
     }
     int best = 0;

@@ -21,7 +21,8 @@
  *   peakiness  from the spread of the chroma (its coefficient of variation),
  *   tonality   from the mean spectral flatness (1 for tonal spectra, 0 for noise),
  *   fit        the best score itself (a poor fit to every profile is no key).
- * has_key is true when the confidence reaches SM__KEY_MIN_CONFIDENCE.
+ * has_key is true when the confidence reaches SM__KEY_MIN_CONFIDENCE. Cost: under
+ * a microsecond per file (24 keys x 3 profiles x 12 classes).
  *
  * Key names and Camelot codes: sm_key_name / sm_key_camelot (public, analysis.h)
  * live in key.c; names are spelled with sharps only (C C# D D# E F F# G G# A A# B).
