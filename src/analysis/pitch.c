@@ -30,7 +30,10 @@
 
 /* FFTW plans, one pair per power-of-two size, made on first use and kept for the
  * life of the process. The FFTW planner is not thread-safe, so planning happens
- * under this lock; executing a plan on other arrays is thread-safe. */
+ * under this lock; executing a plan on other arrays is thread-safe.
+ * Caveat: stft.c plans (and destroys plans) under its own, separate lock, so the
+ * two can still meet in the planner when different threads make analyzers and run
+ * their first pitch analysis at once. Both should take one shared FFTW lock. */
 static pthread_mutex_t plan_lock = PTHREAD_MUTEX_INITIALIZER;
 static fftwf_plan plan_fwd[MAX_LOG2 + 1];
 static fftwf_plan plan_inv[MAX_LOG2 + 1];
