@@ -1,6 +1,7 @@
 /* Chroma with tuning (see chroma.h). */
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "analysis/chroma.h"
@@ -50,10 +51,17 @@ void sm__chroma_process(struct sm__chroma *c, const struct sm__frame *f)
     const float *m = f->mag;
     /* 120 / ln 2: log2(1 + x) in fine bins is this times ln(1 + x). */
     const float fine_per_ln = 173.123405f;
-    double total = 0.0;
+    /* Peak bins first, branch-free (on noise a third of the bins are peaks,
+     * at random, so a branch per bin would mispredict often). */
+    uint16_t peaks[SM_AN_NBINS];
+    size_t np = 0;
     for (size_t k = kmin; k <= kmax; k++) {
-        if (!(p[k] > p[k - 1] && p[k] >= p[k + 1]))
-            continue;
+        peaks[np] = (uint16_t)k;
+        np += (p[k] > p[k - 1]) & (p[k] >= p[k + 1]);
+    }
+    double total = 0.0;
+    for (size_t i = 0; i < np; i++) {
+        size_t k = peaks[i];
         float a = m[k - 1];
         float b = m[k];
         float cc = m[k + 1];

@@ -4,6 +4,9 @@
 #include <string.h>
 
 #include <fftw3.h>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 
 #include <samplemind/alloc.h>
 
@@ -120,6 +123,20 @@ static float sumsq8(const float *x, size_t n)
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
+/* mag = sqrt(power). Without -fno-math-errno gcc keeps sqrtf scalar (it must
+ * be able to set errno for a negative input, which power never is), and that
+ * loop alone cost about 2 us a frame; SSE computes four at a time. */
+static void magnitudes(const float *pw, float *mag)
+{
+    size_t k = 0;
+#if defined(__SSE__)
+    for (; k + 4 <= SM_AN_NBINS; k += 4)
+        _mm_storeu_ps(mag + k, _mm_sqrt_ps(_mm_loadu_ps(pw + k)));
+#endif
+    for (; k < SM_AN_NBINS; k++)
+        mag[k] = sqrtf(pw[k]);
+}
+
 /* Transform the frame at buf + start and hand it to fn. */
 static void emit(struct sm__stft *s, sm__frame_fn fn, void *userdata)
 {
@@ -134,9 +151,7 @@ static void emit(struct sm__stft *s, sm__frame_fn fn, void *userdata)
     float *pw = s->power;
     for (size_t k = 0; k < SM_AN_NBINS; k++)
         pw[k] = c[2 * k] * c[2 * k] + c[2 * k + 1] * c[2 * k + 1];
-    float *mg = s->mag;
-    for (size_t k = 0; k < SM_AN_NBINS; k++)
-        mg[k] = sqrtf(pw[k]);
+    magnitudes(pw, s->mag);
 
     float ms = sumsq8(x + (SM_AN_NFFT - SM_AN_HOP) / 2, SM_AN_HOP) / (float)SM_AN_HOP;
     struct sm__frame f = {
