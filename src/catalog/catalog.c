@@ -1,0 +1,613 @@
+/* The catalog interface: URL parsing, argument checks, dispatch to a backend,
+ * and the backend-neutral helpers (sample rows, path words, tags, JSON record). */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include <samplemind/alloc.h>
+#include <samplemind/catalog.h>
+
+#include "catalog/catalog_int.h"
+#include "util/utf8.h"
+
+struct sm_catalog {
+    const struct sm__catalog_backend *be;
+    void *impl;
+    char *location;
+};
+
+/* ------------------------------------------------------------ sample rows --- */
+
+void sm_sample_init(sm_sample *s)
+{
+    if (!s)
+        return;
+    memset(s, 0, sizeof(*s));
+    s->duration = NAN;
+    s->bpm = NAN;
+    s->lufs = NAN;
+    s->true_peak = NAN;
+    for (int i = 0; i < SM_TIMBRE_COUNT; i++)
+        s->timbre[i] = NAN;
+    s->score = NAN;
+    s->key_tonic = -1;
+    s->key_mode = -1;
+    s->note_midi = -1;
+}
+
+void sm_sample_release(sm_sample *s)
+{
+    if (!s)
+        return;
+    sm_free(s->path);
+    sm_free(s->root);
+    sm_free(s->tags);
+    sm_sample_init(s);
+}
+
+void sm_sample_list_release(sm_sample_list *list)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < list->n; i++)
+        sm_sample_release(&list->v[i]);
+    sm_free(list->v);
+    list->v = NULL;
+    list->n = 0;
+    list->cap = 0;
+}
+
+sm_sample *sm__sample_list_push(sm_sample_list *list)
+{
+    if (list->n == list->cap) {
+        size_t cap = list->cap ? list->cap * 2 : 16;
+        sm_sample *v = sm_realloc(list->v, cap * sizeof(*v));
+        if (!v)
+            return NULL;
+        list->v = v;
+        list->cap = cap;
+    }
+    sm_sample *s = &list->v[list->n++];
+    sm_sample_init(s);
+    return s;
+}
+
+/* ---------------------------------------------------------------- helpers --- */
+
+static void append_word(char *out, size_t *n, const char *w, size_t len)
+{
+    if (len == 0)
+        return;
+    if (*n > 0)
+        out[(*n)++] = ' ';
+    for (size_t i = 0; i < len; i++)
+        out[(*n)++] = (char)tolower((unsigned char)w[i]);
+}
+
+char *sm__catalog_path_words(const char *path, const char *root)
+{
+    if (!path)
+        return NULL;
+    const char *rel = path;
+    size_t rl = root ? strlen(root) : 0;
+    if (rl > 0 && !strncmp(path, root, rl) && path[rl] == '/')
+        rel = path + rl + 1;
+    /* Drop the extension of the file name. */
+    size_t len = strlen(rel);
+    const char *slash = strrchr(rel, '/');
+    const char *dot = strrchr(rel, '.');
+    if (dot && (!slash || dot > slash))
+        len = (size_t)(dot - rel);
+    char *clean = sm__utf8_sanitize(rel);
+    if (!clean)
+        return NULL;
+    if (len > strlen(clean))
+        len = strlen(clean);
+    /* Each word at most doubles (the whole word plus its camelCase parts). */
+    char *out = sm_malloc(len * 3 + 2);
+    if (!out) {
+        sm_free(clean);
+        return NULL;
+    }
+    size_t n = 0;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = (unsigned char)clean[i];
+        if (!(isalnum(c) || c >= 0x80)) {
+            i++;
+            continue;
+        }
+        size_t start = i;
+        while (i < len && (isalnum((unsigned char)clean[i]) || (unsigned char)clean[i] >= 0x80))
+            i++;
+        /* The whole word, then its parts split at letter/digit and lower/Upper. */
+        append_word(out, &n, clean + start, i - start);
+        size_t p = start;
+        size_t parts = 0;
+        size_t part_start[64];
+        size_t part_len[64];
+        for (size_t j = start + 1; j <= i && parts < 64; j++) {
+            bool cut = j == i;
+            if (!cut) {
+                unsigned char a = (unsigned char)clean[j - 1];
+                unsigned char b = (unsigned char)clean[j];
+                cut = (isdigit(a) && isalpha(b)) || (isalpha(a) && isdigit(b)) ||
+                      (islower(a) && isupper(b));
+            }
+            if (cut) {
+                part_start[parts] = p;
+                part_len[parts] = j - p;
+                parts++;
+                p = j;
+            }
+        }
+        if (parts > 1)
+            for (size_t k = 0; k < parts; k++)
+                append_word(out, &n, clean + part_start[k], part_len[k]);
+    }
+    out[n] = '\0';
+    sm_free(clean);
+    return out;
+}
+
+int sm__catalog_tag_normalize(char *tag, sm_error *err)
+{
+    size_t len = strlen(tag);
+    size_t a = 0;
+    while (a < len && isspace((unsigned char)tag[a]))
+        a++;
+    while (len > a && isspace((unsigned char)tag[len - 1]))
+        len--;
+    memmove(tag, tag + a, len - a);
+    len -= a;
+    tag[len] = '\0';
+    if (len == 0) {
+        sm_error_set(err, SM_EINVAL, "tag: empty tag");
+        return -1;
+    }
+    if (len > 64) {
+        sm_error_set(err, SM_EINVAL, "tag: '%.20s...' is longer than 64 bytes", tag);
+        return -1;
+    }
+    if (!sm__utf8_valid(tag, len)) {
+        sm_error_set(err, SM_EINVAL, "tag: not valid UTF-8");
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)tag[i];
+        if (isspace(c) || c == ',' || c == '"' || c < 0x20) {
+            sm_error_set(err, SM_EINVAL, "tag: '%s' may not contain spaces, commas or quotes",
+                         tag);
+            return -1;
+        }
+        tag[i] = (char)tolower(c);
+    }
+    return 0;
+}
+
+/* "sqlite:///abs", "sqlite://rel", "sqlite:path", a plain path or ":memory:",
+ * with optional "?busy_timeout=MS&max_pages=N" on URLs. */
+static sm_status parse_url(const char *url, struct sm__catalog_url *u, sm_error *err)
+{
+    memset(u, 0, sizeof(*u));
+    u->busy_timeout_ms = -1;
+    const char *rest = url;
+    const char *colon = strstr(url, "://");
+    bool is_url = false;
+    if (colon) {
+        size_t sl = (size_t)(colon - url);
+        if (sl == 0 || sl >= sizeof(u->scheme))
+            return sm_error_set(err, SM_EINVAL, "catalog: '%s' has no valid scheme", url);
+        memcpy(u->scheme, url, sl);
+        u->scheme[sl] = '\0';
+        rest = colon + 3;
+        is_url = true;
+    } else if (!strncmp(url, "sqlite:", 7)) {
+        strcpy(u->scheme, "sqlite");
+        rest = url + 7;
+        is_url = true;
+    } else {
+        strcpy(u->scheme, "sqlite");
+    }
+    if (strcmp(u->scheme, "sqlite") != 0) {
+        if (!strcmp(u->scheme, "postgresql") || !strcmp(u->scheme, "postgres"))
+            return sm_error_set(err, SM_EINVAL,
+                                "catalog: the PostgreSQL backend is not built in yet ('%s')",
+                                url);
+        return sm_error_set(err, SM_EINVAL, "catalog: unknown scheme '%s' in '%s'", u->scheme,
+                            url);
+    }
+    size_t len = strlen(rest);
+    const char *q = is_url ? strchr(rest, '?') : NULL;
+    if (q)
+        len = (size_t)(q - rest);
+    if (len == 0)
+        return sm_error_set(err, SM_EINVAL, "catalog: '%s' names no file", url);
+    u->location = sm_malloc(len + 1);
+    if (!u->location)
+        return sm_error_set(err, SM_ENOMEM, "catalog: out of memory");
+    memcpy(u->location, rest, len);
+    u->location[len] = '\0';
+    while (q && *q) {
+        q++;
+        const char *amp = strchr(q, '&');
+        size_t pl = amp ? (size_t)(amp - q) : strlen(q);
+        char param[64];
+        if (pl >= sizeof(param)) {
+            sm_free(u->location);
+            u->location = NULL;
+            return sm_error_set(err, SM_EINVAL, "catalog: option too long in '%s'", url);
+        }
+        memcpy(param, q, pl);
+        param[pl] = '\0';
+        char *eq = strchr(param, '=');
+        char *end = NULL;
+        long long v = eq ? strtoll(eq + 1, &end, 10) : -1;
+        bool valid = eq && end && *end == '\0' && end != eq + 1 && v >= 0;
+        if (valid && !strncmp(param, "busy_timeout=", 13) && v <= 3600000) {
+            u->busy_timeout_ms = (int)v;
+        } else if (valid && !strncmp(param, "max_pages=", 10) && v > 0) {
+            u->max_pages = v;
+        } else {
+            sm_free(u->location);
+            u->location = NULL;
+            return sm_error_set(err, SM_EINVAL,
+                                "catalog: unknown or bad option '%s' (busy_timeout=MS, "
+                                "max_pages=N)",
+                                param);
+        }
+        q = amp;
+    }
+    return SM_OK;
+}
+
+/* ---------------------------------------------------------------- opening --- */
+
+sm_catalog *sm_catalog_open(const char *url, const sm_catalog_opts *opts, sm_error *err)
+{
+    if (!url || !*url) {
+        sm_error_set(err, SM_EINVAL, "catalog: no URL or path given");
+        return NULL;
+    }
+    struct sm__catalog_url u;
+    if (parse_url(url, &u, err) != SM_OK)
+        return NULL;
+    sm_catalog_opts o = {0, 0};
+    if (opts)
+        o = *opts;
+    sm_catalog *cat = sm_calloc(1, sizeof(*cat));
+    if (!cat) {
+        sm_free(u.location);
+        sm_error_set(err, SM_ENOMEM, "catalog: out of memory");
+        return NULL;
+    }
+    cat->be = &sm__catalog_sqlite;
+    cat->location = u.location;
+    cat->impl = cat->be->open(&u, &o, err);
+    if (!cat->impl) {
+        sm_catalog_close(cat);
+        return NULL;
+    }
+    return cat;
+}
+
+void sm_catalog_close(sm_catalog *cat)
+{
+    if (!cat)
+        return;
+    if (cat->impl)
+        cat->be->close(cat->impl);
+    sm_free(cat->location);
+    sm_free(cat);
+}
+
+const char *sm_catalog_location(const sm_catalog *cat)
+{
+    return cat ? cat->location : "";
+}
+
+int sm_catalog_schema_version(const sm_catalog *cat)
+{
+    return cat ? cat->be->schema_version(cat->impl) : 0;
+}
+
+#define CHECK_CAT(cat, err)                                                         \
+    do {                                                                            \
+        if (!(cat))                                                                 \
+            return sm_error_set((err), SM_EINVAL, "catalog: NULL handle");         \
+    } while (0)
+
+sm_status sm_catalog_begin(sm_catalog *cat, sm_error *err)
+{
+    CHECK_CAT(cat, err);
+    return cat->be->begin(cat->impl, err);
+}
+
+sm_status sm_catalog_commit(sm_catalog *cat, sm_error *err)
+{
+    CHECK_CAT(cat, err);
+    return cat->be->commit(cat->impl, err);
+}
+
+void sm_catalog_rollback(sm_catalog *cat)
+{
+    if (cat)
+        cat->be->rollback(cat->impl);
+}
+
+sm_status sm_catalog_lock_scan(sm_catalog *cat, bool wait, sm_error *err)
+{
+    CHECK_CAT(cat, err);
+    return cat->be->lock_scan(cat->impl, wait, err);
+}
+
+static sm_status check_file(const sm_catalog_file *f, sm_error *err)
+{
+    if (!f || !f->path || !*f->path || !f->root)
+        return sm_error_set(err, SM_EINVAL, "catalog: file record without path or root");
+    return SM_OK;
+}
+
+sm_status sm_catalog_put(sm_catalog *cat, const sm_catalog_file *f, const sm_analysis *a,
+                         int64_t replace_id, int64_t *id_out, sm_error *err)
+{
+    CHECK_CAT(cat, err);
+    if (check_file(f, err) != SM_OK)
+        return err ? err->code : SM_EINVAL;
+    if (!a)
+        return sm_error_set(err, SM_EINVAL, "catalog: put without an analysis");
+    if (replace_id < 0)
+        return sm_error_set(err, SM_EINVAL, "catalog: replace id %lld < 0",
+                            (long long)replace_id);
+    return cat->be->put(cat->impl, f, a, replace_id, id_out, err);
+}
+
+sm_status sm_catalog_put_error(sm_catalog *cat, const sm_catalog_file *f,
+                               const sm_error *file_err, sm_error *err)
+{
+    CHECK_CAT(cat, err);
+    if (check_file(f, err) != SM_OK)
+        return err ? err->code : SM_EINVAL;
+    if (!file_err)
+        return sm_error_set(err, SM_EINVAL, "catalog: put_error without an error");
+    return cat->be->put_error(cat->impl, f, file_err, err);
+}
+
+sm_status sm_catalog_forget_error(sm_catalog *cat, const char *path, sm_error *err)
+{
+    CHECK_CAT(cat, err);
+    if (!path)
+        return sm_error_set(err, SM_EINVAL, "catalog: NULL path");
+    return cat->be->forget_error(cat->impl, path, err);
+}
+
+sm_status sm_catalog_set_missing(sm_catalog *cat, int64_t id, bool missing, sm_error *err)
+{
+    CHECK_CAT(cat, err);
+    return cat->be->set_missing(cat->impl, id, missing, err);
+}
+
+sm_status sm_catalog_prune(sm_catalog *cat, const char *root, int64_t *n, sm_error *err)
+{
+    CHECK_CAT(cat, err);
+    return cat->be->prune(cat->impl, root, n, err);
+}
+
+sm_status sm_catalog_add_root(sm_catalog *cat, const char *root, sm_error *err)
+{
+    CHECK_CAT(cat, err);
+    if (!root || !*root)
+        return sm_error_set(err, SM_EINVAL, "catalog: empty root");
+    return cat->be->add_root(cat->impl, root, err);
+}
+
+sm_status sm_catalog_each_known(sm_catalog *cat, const char *root, sm_catalog_known_fn fn,
+                                void *userdata, sm_error *err)
+{
+    CHECK_CAT(cat, err);
+    if (!fn)
+        return sm_error_set(err, SM_EINVAL, "catalog: NULL callback");
+    return cat->be->each_known(cat->impl, root, fn, userdata, err);
+}
+
+sm_status sm_catalog_find_hash(sm_catalog *cat, const char *hash, sm_sample_list *out,
+                               sm_error *err)
+{
+    CHECK_CAT(cat, err);
+    if (!hash || !out)
+        return sm_error_set(err, SM_EINVAL, "catalog: find_hash needs a hash and a list");
+    return cat->be->find_hash(cat->impl, hash, out, err);
+}
+
+sm_status sm_catalog_get(sm_catalog *cat, int64_t id, sm_sample *out, sm_error *err)
+{
+    CHECK_CAT(cat, err);
+    if (!out)
+        return sm_error_set(err, SM_EINVAL, "catalog: get without an output row");
+    sm_sample_release(out);
+    return cat->be->get(cat->impl, id, NULL, out, err);
+}
+
+sm_status sm_catalog_get_by_path(sm_catalog *cat, const char *path, sm_sample *out,
+                                 sm_error *err)
+{
+    CHECK_CAT(cat, err);
+    if (!out || !path)
+        return sm_error_set(err, SM_EINVAL, "catalog: get_by_path needs a path and a row");
+    sm_sample_release(out);
+    return cat->be->get(cat->impl, 0, path, out, err);
+}
+
+sm_status sm_catalog_search(sm_catalog *cat, const sm_query *q, sm_sample_list *out,
+                            sm_error *err)
+{
+    CHECK_CAT(cat, err);
+    if (!q || !out)
+        return sm_error_set(err, SM_EINVAL, "catalog: search needs a query and a list");
+    return cat->be->search(cat->impl, q, out, err);
+}
+
+sm_status sm_catalog_search_ids(sm_catalog *cat, const sm_query *q, int64_t **ids, size_t *n,
+                                sm_error *err)
+{
+    CHECK_CAT(cat, err);
+    if (!q || !ids || !n)
+        return sm_error_set(err, SM_EINVAL, "catalog: search_ids needs a query and outputs");
+    *ids = NULL;
+    *n = 0;
+    return cat->be->search_ids(cat->impl, q, ids, n, err);
+}
+
+sm_status sm_catalog_tag(sm_catalog *cat, int64_t id, const char *tag, bool add, sm_error *err)
+{
+    CHECK_CAT(cat, err);
+    if (!tag)
+        return sm_error_set(err, SM_EINVAL, "tag: NULL tag");
+    char buf[256];
+    if (strlen(tag) >= sizeof(buf))
+        return sm_error_set(err, SM_EINVAL, "tag: longer than 64 bytes");
+    strcpy(buf, tag);
+    if (sm__catalog_tag_normalize(buf, err) != 0)
+        return SM_EINVAL;
+    return cat->be->tag(cat->impl, id, buf, add, err);
+}
+
+sm_status sm_catalog_each_error(sm_catalog *cat, sm_catalog_error_fn fn, void *userdata,
+                                sm_error *err)
+{
+    CHECK_CAT(cat, err);
+    if (!fn)
+        return sm_error_set(err, SM_EINVAL, "catalog: NULL callback");
+    return cat->be->each_error(cat->impl, fn, userdata, err);
+}
+
+sm_status sm_catalog_stats_get(sm_catalog *cat, sm_catalog_stats *out, sm_error *err)
+{
+    CHECK_CAT(cat, err);
+    if (!out)
+        return sm_error_set(err, SM_EINVAL, "catalog: stats without output");
+    memset(out, 0, sizeof(*out));
+    return cat->be->stats(cat->impl, out, err);
+}
+
+sm_status sm_catalog_each_duplicate(sm_catalog *cat, sm_catalog_dup_fn fn, void *userdata,
+                                    sm_error *err)
+{
+    CHECK_CAT(cat, err);
+    if (!fn)
+        return sm_error_set(err, SM_EINVAL, "catalog: NULL callback");
+    return cat->be->each_duplicate(cat->impl, fn, userdata, err);
+}
+
+sm_status sm_catalog_each_embedding(sm_catalog *cat, sm_catalog_vec_fn fn, void *userdata,
+                                    sm_error *err)
+{
+    CHECK_CAT(cat, err);
+    if (!fn)
+        return sm_error_set(err, SM_EINVAL, "catalog: NULL callback");
+    return cat->be->each_embedding(cat->impl, fn, userdata, err);
+}
+
+sm_status sm_catalog_get_embedding(sm_catalog *cat, int64_t id, float *out, size_t cap,
+                                   size_t *dim, sm_error *err)
+{
+    CHECK_CAT(cat, err);
+    if (!out || !dim)
+        return sm_error_set(err, SM_EINVAL, "catalog: get_embedding needs outputs");
+    return cat->be->get_embedding(cat->impl, id, out, cap, dim, err);
+}
+
+/* ------------------------------------------------------------ JSON record --- */
+
+static json_t *text_json(const char *s)
+{
+    if (!s)
+        return json_null();
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    char *clean = sm__utf8_sanitize(s);
+    j = clean ? json_string(clean) : NULL;
+    sm_free(clean);
+    return j ? j : json_null();
+}
+
+static json_t *floats_json(const float *v, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n && arr; i++) {
+        double x = (double)v[i];
+        json_array_append_new(arr, isfinite(x) ? json_real(round(x * 1e5) / 1e5) : json_null());
+    }
+    return arr;
+}
+
+char *sm_catalog_sample_json(sm_catalog *cat, int64_t id, unsigned flags, sm_error *err)
+{
+    if (!cat) {
+        sm_error_set(err, SM_EINVAL, "catalog: NULL handle");
+        return NULL;
+    }
+    sm_sample s;
+    sm_sample_init(&s);
+    if (cat->be->get(cat->impl, id, NULL, &s, err) != SM_OK)
+        return NULL;
+    struct sm__catalog_record rec;
+    memset(&rec, 0, sizeof(rec));
+    if (cat->be->get_record(cat->impl, id, &rec, err) != SM_OK) {
+        sm_sample_release(&s);
+        return NULL;
+    }
+    json_error_t jerr;
+    json_t *o = rec.analysis_json ? json_loads(rec.analysis_json, 0, &jerr) : NULL;
+    if (!o || !json_is_object(o)) {
+        json_decref(o);
+        o = json_object();
+    }
+    char *out = NULL;
+    if (o) {
+        /* The current path and facts win over the ones stored with the analysis. */
+        json_object_set_new(o, "id", json_integer((json_int_t)s.id));
+        json_object_set_new(o, "path", text_json(s.path));
+        json_object_set_new(o, "root", text_json(s.root));
+        json_object_set_new(o, "size", json_integer((json_int_t)s.size));
+        json_object_set_new(o, "mtime", json_real((double)s.mtime_ns / 1e9));
+        json_object_set_new(o, "missing", json_boolean(s.missing));
+        json_t *tags = json_array();
+        if (tags && s.tags && *s.tags) {
+            char *copy = sm_strdup(s.tags);
+            char *save = NULL;
+            for (char *t = copy ? strtok_r(copy, " ", &save) : NULL; t;
+                 t = strtok_r(NULL, " ", &save))
+                json_array_append_new(tags, text_json(t));
+            sm_free(copy);
+        }
+        json_object_set_new(o, "tags", tags ? tags : json_array());
+        if ((flags & SM_JSON_EMBEDDING) && rec.embedding)
+            json_object_set_new(o, "embedding", floats_json(rec.embedding, rec.embedding_dim));
+        if ((flags & SM_JSON_WAVEFORM) && rec.peaks)
+            json_object_set_new(o, "waveform",
+                                json_pack("{s:I, s:o}", "points", (json_int_t)rec.n_peaks,
+                                          "peaks", floats_json(rec.peaks, 2 * rec.n_peaks)));
+        size_t jf = JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10);
+        if (flags & SM_JSON_PRETTY)
+            jf = JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10);
+        char *dumped = json_dumps(o, jf);
+        if (dumped) {
+            out = sm_strdup(dumped);
+            free(dumped);
+        }
+        json_decref(o);
+    }
+    if (!out)
+        sm_error_set(err, SM_ENOMEM, "catalog: out of memory building JSON");
+    sm_free(rec.analysis_json);
+    sm_free(rec.peaks);
+    sm_free(rec.embedding);
+    sm_sample_release(&s);
+    return out;
+}

@@ -1,0 +1,79 @@
+/* Catalog internals: the backend vtable catalog.c dispatches through.
+ *
+ * A backend implements every operation of include/samplemind/catalog.h on its
+ * own handle (impl); catalog.c validates arguments at the public boundary and
+ * keeps the backend-neutral pieces (URL parsing, sample rows, the JSON record).
+ * All SQL lives in the backend files (sqlite.c now, postgres.c later). */
+#ifndef SM_CATALOG_INT_H
+#define SM_CATALOG_INT_H
+
+#include <samplemind/catalog.h>
+
+/* A parsed catalog URL. */
+struct sm__catalog_url {
+    char scheme[16];       /* "sqlite" */
+    char *location;        /* file path or ":memory:" (new) */
+    int busy_timeout_ms;   /* -1 when not given */
+    long long max_pages;   /* 0 when not given */
+};
+
+/* The stored record of a row, for sm_catalog_sample_json (all new). */
+struct sm__catalog_record {
+    char *analysis_json;
+    float *peaks;          /* 2 * n_peaks floats */
+    size_t n_peaks;
+    float *embedding;
+    size_t embedding_dim;
+};
+
+struct sm__catalog_backend {
+    const char *name;
+    void *(*open)(const struct sm__catalog_url *url, const sm_catalog_opts *opts,
+                  sm_error *err);
+    void (*close)(void *impl);
+    int (*schema_version)(void *impl);
+    sm_status (*begin)(void *impl, sm_error *err);
+    sm_status (*commit)(void *impl, sm_error *err);
+    void (*rollback)(void *impl);
+    sm_status (*lock_scan)(void *impl, bool wait, sm_error *err);
+    sm_status (*put)(void *impl, const sm_catalog_file *f, const sm_analysis *a,
+                     int64_t replace_id, int64_t *id_out, sm_error *err);
+    sm_status (*put_error)(void *impl, const sm_catalog_file *f, const sm_error *file_err,
+                           sm_error *err);
+    sm_status (*forget_error)(void *impl, const char *path, sm_error *err);
+    sm_status (*set_missing)(void *impl, int64_t id, bool missing, sm_error *err);
+    sm_status (*prune)(void *impl, const char *root, int64_t *n, sm_error *err);
+    sm_status (*add_root)(void *impl, const char *root, sm_error *err);
+    sm_status (*each_known)(void *impl, const char *root, sm_catalog_known_fn fn, void *ud,
+                            sm_error *err);
+    sm_status (*find_hash)(void *impl, const char *hash, sm_sample_list *out, sm_error *err);
+    sm_status (*get)(void *impl, int64_t id, const char *path, sm_sample *out, sm_error *err);
+    sm_status (*get_record)(void *impl, int64_t id, struct sm__catalog_record *rec,
+                            sm_error *err);
+    sm_status (*search)(void *impl, const sm_query *q, sm_sample_list *out, sm_error *err);
+    sm_status (*search_ids)(void *impl, const sm_query *q, int64_t **ids, size_t *n,
+                            sm_error *err);
+    sm_status (*tag)(void *impl, int64_t id, const char *tag, bool add, sm_error *err);
+    sm_status (*each_error)(void *impl, sm_catalog_error_fn fn, void *ud, sm_error *err);
+    sm_status (*stats)(void *impl, sm_catalog_stats *out, sm_error *err);
+    sm_status (*each_duplicate)(void *impl, sm_catalog_dup_fn fn, void *ud, sm_error *err);
+    sm_status (*each_embedding)(void *impl, sm_catalog_vec_fn fn, void *ud, sm_error *err);
+    sm_status (*get_embedding)(void *impl, int64_t id, float *out, size_t cap, size_t *dim,
+                               sm_error *err);
+};
+
+extern const struct sm__catalog_backend sm__catalog_sqlite;
+
+/* Append an empty row to list. Returns the row, or NULL when out of memory. */
+sm_sample *sm__sample_list_push(sm_sample_list *list);
+
+/* Words for full-text search from a path: the file name and its folder names
+ * (below the root), split at separators, digit runs and camelCase, lowercased,
+ * valid UTF-8. Returns new text (sm_free) or NULL when out of memory. */
+char *sm__catalog_path_words(const char *path, const char *root);
+
+/* Normalise a tag in place: trims, lowercases ASCII. Returns 0, or -1 with err
+ * filled when the tag is empty, too long, not UTF-8 or has spaces or commas. */
+int sm__catalog_tag_normalize(char *tag, sm_error *err);
+
+#endif
