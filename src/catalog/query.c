@@ -361,7 +361,7 @@ static sm_status add_key(struct parser *p, int tonic, int mode, size_t pos, size
 static sm_status parse_keys(struct parser *p, const char *val, size_t vpos)
 {
     const char *s = val;
-    while (*s) {
+    for (;;) {
         size_t len = strcspn(s, ",");
         size_t pos = vpos + (size_t)(s - val);
         char item[48];
@@ -393,8 +393,9 @@ static sm_status parse_keys(struct parser *p, const char *val, size_t vpos)
             return SM_EINVAL;
         }
         s += len;
-        if (*s == ',')
-            s++;
+        if (*s != ',')
+            break;
+        s++;
     }
     return SM_OK;
 }
@@ -402,7 +403,7 @@ static sm_status parse_keys(struct parser *p, const char *val, size_t vpos)
 static sm_status parse_categories(struct parser *p, const char *val, size_t vpos)
 {
     const char *s = val;
-    while (*s) {
+    for (;;) {
         size_t len = strcspn(s, ",");
         size_t pos = vpos + (size_t)(s - val);
         char item[48];
@@ -432,8 +433,9 @@ static sm_status parse_categories(struct parser *p, const char *val, size_t vpos
         }
         p->q->categories |= 1u << c;
         s += len;
-        if (*s == ',')
-            s++;
+        if (*s != ',')
+            break;
+        s++;
     }
     return SM_OK;
 }
@@ -659,11 +661,9 @@ sm_status sm_query_parse(sm_query *q, const char *text, sm_error *err)
             i++;
         }
         if (quoted) {
-            p.q->err_pos = quote_at;
-            p.q->err_len = n - quote_at;
             sm_status rc = bad(&p, quote_at, n - quote_at, "unclosed quote");
             sm_query_release(q);
-            q->err_pos = p.q->err_pos;
+            q->err_pos = quote_at;
             q->err_len = n - quote_at;
             return rc;
         }
