@@ -468,7 +468,12 @@ int main(int argc, char **argv)
         /* Keep the comment free of "* /" and of the build directory. */
         if (i == 0)
             arg = "sm-train";
-        strncat(cmdline, arg, sizeof(cmdline) - strlen(cmdline) - 2);
+        int quote = strchr(arg, ' ') != NULL;
+        if (quote)
+            strncat(cmdline, "\"", sizeof(cmdline) - strlen(cmdline) - 1);
+        strncat(cmdline, arg, sizeof(cmdline) - strlen(cmdline) - 3);
+        if (quote)
+            strncat(cmdline, "\"", sizeof(cmdline) - strlen(cmdline) - 1);
         if (i + 1 < argc)
             strncat(cmdline, " ", sizeof(cmdline) - strlen(cmdline) - 1);
     }
