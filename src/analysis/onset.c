@@ -1,10 +1,13 @@
 /* Onset strength (SuperFlux on log mel powers) and onset picking.
  *
  * Strength of frame i: the mean over mel bands of max(0, L_i[b] - max(L_{i-1}[b-1..b+1])),
- * where L is the band power in dB with a floor (SM__ONSET_FLOOR). The maximum over
+ * each band's rise capped at 30 dB, where L is the band power in dB with a floor
+ * (SM__ONSET_FLOOR). The maximum over
  * neighbouring bands of the previous frame (Boeck & Widmer's SuperFlux) keeps vibrato
  * and slow glides from counting as onsets. Before the first frame the previous frame
- * is taken as silence, so a sound that starts at time 0 has an onset at 0.
+ * is taken as silence, so a sound that starts at time 0 has an onset at 0; as that
+ * exaggerates frame 0 when a file starts inside a sound, picking and tempo use
+ * sm__onset_first() for it.
  *
  * Picking works on the whole envelope at the end: a frame is a candidate when it
  * is a local maximum that exceeds the mean of its +-0.12 s neighbourhood by a delta
@@ -26,6 +29,9 @@
 /* Mel band power floor (-100 dB): digital silence gives zero strength. */
 #define SM__ONSET_FLOOR 1e-10f
 #define SM__ONSET_FLOOR_DB (-100.0f)
+/* A band's rise counts up to 30 dB: a hit out of digital silence (or the first
+ * frame of a file) must not outweigh the same hit in a running loop tenfold. */
+#define SM__ONSET_MAX_RISE 30.0f
 
 /* Picking parameters, in frames (23.2 ms) or fine bins (2.9 ms). */
 #define PICK_AVG_FRAMES 5        /* +-116 ms moving mean */
@@ -109,7 +115,8 @@ int sm__onset_process(struct sm__onset *o, const struct sm__frame *f)
     float s = 0.0f;
     for (size_t b = 0; b < SM_AN_NMEL; b++) {
         float d = cur[b] - ref[b];
-        s += d > 0.0f ? d : 0.0f;
+        d = d > 0.0f ? d : 0.0f;
+        s += d < SM__ONSET_MAX_RISE ? d : SM__ONSET_MAX_RISE;
     }
     /* On failure the state is unchanged, so the frame can be offered again. */
     if (sm__fvec_push(&o->odf, s * (1.0f / SM_AN_NMEL)))
@@ -168,6 +175,17 @@ static double refine(size_t i, const float *fine, size_t n_fine, float quiet)
     return (double)k * SM_AN_FINE_HOP / SM_AN_RATE;
 }
 
+float sm__onset_first(const float *odf, size_t n)
+{
+    if (n == 0)
+        return 0.0f;
+    float mx = SM__ONSET_FIRST_MIN;
+    for (size_t i = 1; i < n; i++)
+        mx = odf[i] > mx ? odf[i] : mx;
+    float v = odf[0] > 0.0f ? odf[0] : 0.0f;
+    return v < mx ? v : mx;
+}
+
 int sm__onset_pick(const struct sm__onset *o, const float *fine, size_t n_fine,
                    struct sm__fvec *times)
 {
@@ -176,8 +194,10 @@ int sm__onset_pick(const struct sm__onset *o, const float *fine, size_t n_fine,
     if (n == 0)
         return 0;
     double mx = 0.0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 1; i < n; i++)
         mx = (double)x[i] > mx ? (double)x[i] : mx;
+    float first = sm__onset_first(x, n);
+    mx = (double)first > mx ? (double)first : mx;
     if (!(mx > 0.0))
         return 0;
     float fine_max = 0.0f;
@@ -197,11 +217,15 @@ int sm__onset_pick(const struct sm__onset *o, const float *fine, size_t n_fine,
     for (size_t i = 0; i < n; i++) {
         size_t want_lo = i > PICK_AVG_FRAMES ? i - PICK_AVG_FRAMES : 0;
         size_t want_hi = i + PICK_AVG_FRAMES + 1 < n ? i + PICK_AVG_FRAMES + 1 : n;
-        while (whi < want_hi)
-            win += (double)x[whi++];
-        while (wlo < want_lo)
-            win -= (double)x[wlo++];
-        float v = x[i];
+        while (whi < want_hi) {
+            win += whi == 0 ? (double)first : (double)x[whi];
+            whi++;
+        }
+        while (wlo < want_lo) {
+            win -= wlo == 0 ? (double)first : (double)x[wlo];
+            wlo++;
+        }
+        float v = i == 0 ? first : x[i];
         if (i > 0 && !(v > x[i - 1]))
             continue;
         if (i + 1 < n && v < x[i + 1])

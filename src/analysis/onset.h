@@ -21,6 +21,12 @@ void sm__onset_init(struct sm__onset *o);
 void sm__onset_release(struct sm__onset *o);
 /* Append frame f's strength. Returns 0, or -1 when out of memory. */
 int sm__onset_process(struct sm__onset *o, const struct sm__frame *f);
+/* The strength to use for frame 0 of odf[n]. Frame 0 rises from assumed
+ * silence, which exaggerates it when a file starts inside a sound: it counts as
+ * at most the strongest later frame, but at least SM__ONSET_FIRST_MIN (dB per
+ * band), so a hit at time 0 of a one-shot stays an onset. 0 when n is 0. */
+#define SM__ONSET_FIRST_MIN 10.0f
+float sm__onset_first(const float *odf, size_t n);
 /* Onset times in seconds into times (appended). fine: RMS per SM_AN_FINE_HOP
  * samples. Returns 0, or -1 when out of memory. */
 int sm__onset_pick(const struct sm__onset *o, const float *fine, size_t n_fine,

@@ -31,6 +31,13 @@
  *    slower beat with off-beats; a fast uniform pulse stays fast).
  *  - bpm_alternatives: half and double of the reported tempo, when in 50-220 BPM.
  *
+ * HAS TEMPO: frames quieter than -70 dBFS are ignored; confidence is the pulse
+ * score times the share of tracked beats that carry an onset (full from 4); a
+ * tempo is reported when confidence >= 0.25 with >= 4 such beats, or, for a
+ * weaker pulse (>= 0.08), when the sound has the shape of a loop (a whole number
+ * of beats within 1 %, starting on a beat, sounding to its end); and, when refined
+ * onsets are known, at least 3 beats must fall on one.
+ *
  * LOOP OR ONE-SHOT: a loop is periodic (has_tempo), at least 1 s long, has at
  * least 3 onsets, keeps sounding to its end (the last onset is within 1.5 beats of
  * the end, or the last 5 % of the RMS envelope is within 20 dB of its peak), and is
@@ -42,6 +49,8 @@
  * confidence in the decision made (0.5 = a guess, 1 = certain).
  */
 #include "analysis/tempo.h"
+
+#include "analysis/onset.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -63,12 +72,15 @@
 #define TIGHTNESS 100.0
 #define SUPPORT_FRAC 0.15      /* a beat with an onset of >= 15 % of the strongest */
 #define HAS_TEMPO_CONF 0.25
+#define LOOP_SHAPED_CONF 0.08
 #define MIN_SUPPORTED 4
 #define SNAP_BEFORE_S 0.030    /* onsets lie at or after the odf peak frame */
 #define SNAP_AFTER_S 0.075
 #define FIT_TOL 0.02
 #define FIT_TOL_UNALIGNED 0.0075
 #define LOOP_MIN_S 1.0
+#define QUIET_RMS 3.1623e-4f   /* -70 dBFS, as onset picking */
+#define MIN_SNAPPED 3
 
 struct seg {
     size_t s0, s1;
@@ -355,7 +367,7 @@ static void work_release(struct work *w)
 }
 
 /* o, om, segments and energies. Returns 0, or -1 when out of memory. */
-static int work_prepare(struct work *w, const float *odf, size_t n)
+static int work_prepare(struct work *w, const float *odf, size_t n, const sm_analysis *a)
 {
     w->n = n;
     w->x = sm_malloc(n * sizeof(*w->x));
@@ -376,6 +388,22 @@ static int work_prepare(struct work *w, const float *odf, size_t n)
         float v = odf[t];
         w->x[t] = isfinite(v) && v > 0.0f ? (v < 1e6f ? v : 1e6f) : 0.0f;
     }
+    /* Very quiet frames (below -70 dBFS RMS here and in the next three frames,
+     * which the analysis window already sees) carry no onsets. */
+    if (a->rms_env && a->n_rms_env == n) {
+        const float *r = a->rms_env;
+        for (size_t t = 0; t < n; t++) {
+            size_t lo = t > 0 ? t - 1 : 0;
+            size_t hi = t + 4 < n ? t + 4 : n;
+            float m = 0.0f;
+            for (size_t k = lo; k < hi; k++)
+                m = r[k] > m ? r[k] : m;
+            if (!(m >= QUIET_RMS))
+                w->x[t] = 0.0f;
+        }
+    }
+    /* Frame 0 rises from assumed silence (see sm__onset_first). */
+    w->x[0] = sm__onset_first(w->x, n);
     const float *x = w->x;
     double win = 0.0;
     size_t lo = 0;
@@ -416,8 +444,9 @@ static int work_prepare(struct work *w, const float *odf, size_t n)
 
 /* Beat times in seconds: snapped to the nearest refined onset when one lies in
  * [-30 ms, +75 ms] of the beat frame, otherwise shifted by the median offset of
- * the snapped ones. times must hold w->n_beats values. */
-static void beat_times(const struct work *w, const sm_analysis *a, float *times)
+ * the snapped ones. times must hold w->n_beats values. Returns how many beats
+ * snapped to an onset. */
+static size_t beat_times(const struct work *w, const sm_analysis *a, float *times)
 {
     size_t nb = w->n_beats;
     const float *on = a->onsets;
@@ -438,16 +467,20 @@ static void beat_times(const struct work *w, const sm_analysis *a, float *times)
                 times[i] = on[k];
             }
         }
-        if (!isnan(times[i]) && nsnap < 64)
-            offs[nsnap++] = (float)((double)times[i] - t);
+        if (!isnan(times[i])) {
+            if (nsnap < 64)
+                offs[nsnap] = (float)((double)times[i] - t);
+            nsnap++;
+        }
     }
-    float shift = nsnap ? median_inplace(offs, nsnap) : 0.0f;
+    float shift = nsnap ? median_inplace(offs, nsnap < 64 ? nsnap : 64) : 0.0f;
     for (size_t i = 0; i < nb; i++) {
         if (isnan(times[i])) {
             double t = (double)w->beats[i] / fps() + (double)shift;
             times[i] = (float)(t > 0.0 ? t : 0.0);
         }
     }
+    return nsnap;
 }
 
 /* Least-squares beat period in seconds from beat times, with beat numbers
@@ -531,7 +564,7 @@ int sm__tempo_analyze(const float *odf, size_t n, sm_analysis *a)
         a->loop_confidence = n_on <= 1 ? 0.9 : 0.7;
         return 0;
     }
-    if (work_prepare(&w, odf, n)) {
+    if (work_prepare(&w, odf, n, a)) {
         work_release(&w);
         return -1;
     }
@@ -591,18 +624,16 @@ int sm__tempo_analyze(const float *odf, size_t n, sm_analysis *a)
         if (v >= SUPPORT_FRAC * omax && v > 0.0)
             supported++;
     }
-    double support = ((double)supported - 2.0) / 4.0;
+    double support = ((double)supported - 1.0) / 3.0;
     support = support < 0.0 ? 0.0 : (support > 1.0 ? 1.0 : support);
     double conf = bestScore * support;
     a->bpm_confidence = conf;
-    bool periodic = conf >= HAS_TEMPO_CONF && supported >= MIN_SUPPORTED;
-
-    if (!periodic) {
+    if (nb < 3 || supported < 3) {
         work_release(&w);
         snprintf(a->loop_evidence, sizeof(a->loop_evidence),
-                 "one-shot: periodicity %.2f, %zu onsets, %.2f s, tail %s", conf, n_on, dur,
-                 tail_txt);
-        a->loop_confidence = 0.6 + 0.4 * (1.0 - conf / HAS_TEMPO_CONF);
+                 "one-shot: periodicity %.2f, %zu onset%s, %.2f s, tail %s", conf, n_on,
+                 n_on == 1 ? "" : "s", dur, tail_txt);
+        a->loop_confidence = fmin(0.95, 0.6 + 0.4 * (1.0 - conf / HAS_TEMPO_CONF));
         return 0;
     }
 
@@ -611,7 +642,7 @@ int sm__tempo_analyze(const float *odf, size_t n, sm_analysis *a)
         work_release(&w);
         return -1;
     }
-    beat_times(&w, a, times);
+    size_t snapped = beat_times(&w, a, times);
     double period = regress_period(&w, times, bestT);
     double bpm = bpm_grid;
     if (period > 0.0 && fabs(60.0 / period / bpm_grid - 1.0) < 0.05)
@@ -635,12 +666,28 @@ int sm__tempo_analyze(const float *odf, size_t n, sm_analysis *a)
     double phase = fmod((double)times[0], 60.0 / fit_bpm) / (60.0 / fit_bpm);
     bool aligned = phase < 0.12 || phase > 0.88;
     bool fits = fit_dev <= FIT_TOL && (aligned || fit_dev <= FIT_TOL_UNALIGNED);
-    bool loop = dur >= LOOP_MIN_S && n_on + (a->onsets ? 0 : supported) >= 3 && to_end && fits;
+    bool long_enough = dur >= LOOP_MIN_S && n_on + (a->onsets ? 0 : supported) >= 3;
+    /* Periodic: a clear pulse, or a weaker one that a loop's shape confirms (a
+     * whole number of beats within 1 %, starting on a beat, sounding to the end). */
+    bool onsets_agree = !a->onsets || snapped >= MIN_SNAPPED;
+    bool clear = conf >= HAS_TEMPO_CONF && supported >= MIN_SUPPORTED && onsets_agree;
+    bool shaped = conf >= LOOP_SHAPED_CONF && fit_dev <= 0.01 && aligned && to_end &&
+                  long_enough && onsets_agree;
+    if (!clear && !shaped) {
+        sm_free(times);
+        work_release(&w);
+        snprintf(a->loop_evidence, sizeof(a->loop_evidence),
+                 "one-shot: periodicity %.2f (%.1f BPM), %zu onset%s, %.2f s, tail %s", conf,
+                 bpm, n_on, n_on == 1 ? "" : "s", dur, tail_txt);
+        a->loop_confidence = fmin(0.95, 0.6 + 0.4 * (1.0 - conf / HAS_TEMPO_CONF));
+        return 0;
+    }
+    bool loop = long_enough && to_end && fits;
 
     if (loop) {
         bpm = fit_bpm;
         double q = 1.0 - fit_dev / FIT_TOL;
-        a->loop_confidence = 0.5 + 0.5 * fmin(conf, 0.5 + 0.5 * q);
+        a->loop_confidence = 0.5 + 0.5 * fmin(fmax(conf, clear ? 0.0 : 0.3), 0.5 + 0.5 * q);
         snprintf(a->loop_evidence, sizeof(a->loop_evidence),
                  "loop: periodicity %.2f, %d beats in %.3f s (%.1f BPM), %zu onsets, tail %s",
                  conf, fit_beats, dur, round1(fit_bpm), n_on, tail_txt);
