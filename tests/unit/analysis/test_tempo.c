@@ -9,6 +9,8 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include <sndfile.h>
+
 #include <samplemind/alloc.h>
 #include <samplemind/analysis.h>
 #include "analysis/frame.h"
@@ -495,6 +497,106 @@ static void test_tempo__out_of_memory_fails_cleanly(void **state)
     synth_free(&s);
 }
 
+/* ---- End to end: rendered audio through sm_analyzer_run ------------------- */
+
+/* Render mono audio at 44.1 kHz into a float WAV and analyze it. */
+static void analyze_rendered(const float *x, size_t n, const char *name, sm_analysis *a)
+{
+    const char *path = tu_path(name);
+    assert_int_equal(tu_write(path, x, n, 1, 44100, SF_FORMAT_WAV | SF_FORMAT_FLOAT), 0);
+    sm_error err = SM_ERROR_INIT;
+    sm_analyzer *an = sm_analyzer_new(NULL, &err);
+    assert_non_null(an);
+    sm_analysis_init(a);
+    if (sm_analyzer_run(an, path, a, &err) != SM_OK)
+        fail_msg("%s: %s", name, err.msg);
+    sm_analyzer_free(an);
+    remove(path);
+}
+
+static void test_tempo__rendered_click_loop(void **state)
+{
+    (void)state;
+    /* Four bars at 120 BPM, exactly 8.0 s, accented downbeats. */
+    size_t n = 8 * 44100;
+    float *x = calloc(n, sizeof(float));
+    assert_non_null(x);
+    for (int k = 0; k < 16; k++)
+        tu_click(x, n, 44100.0, 0.5 * k, k % 4 == 0 ? 0.9 : 0.5);
+    sm_analysis a;
+    analyze_rendered(x, n, "loop120.wav", &a);
+    assert_true(a.has_tempo);
+    assert_true(a.loop);
+    assert_true(fabs(a.bpm - 120.0) < 1e-9);
+    assert_int_equal(a.n_onsets, 16);
+    for (size_t k = 0; k < a.n_onsets; k++) {
+        if (fabs((double)a.onsets[k] - 0.5 * (double)k) > 0.012)
+            fail_msg("onset %zu at %.4f s, click at %.3f s", k, (double)a.onsets[k],
+                     0.5 * (double)k);
+    }
+    assert_true(a.n_beats >= 15 && a.n_beats <= 16);
+    for (size_t k = 0; k < a.n_beats; k++) {
+        double ph = fmod((double)a.beats[k] + 0.25, 0.5) - 0.25;
+        assert_true(fabs(ph) < 0.012);
+    }
+    sm_analysis_release(&a);
+    free(x);
+}
+
+static void test_tempo__rendered_click_tracks(void **state)
+{
+    (void)state;
+    static const double bpms[] = {60, 90, 128, 140, 174, 200};
+    size_t n = (size_t)(10.3 * 44100);
+    float *x = calloc(n, sizeof(float));
+    assert_non_null(x);
+    for (size_t i = 0; i < sizeof(bpms) / sizeof(bpms[0]); i++) {
+        memset(x, 0, n * sizeof(float));
+        tu_noise(x, n, tu_db(-50.0), 5u + (unsigned)i);
+        for (int k = 0;; k++) {
+            double t = 0.2 + k * 60.0 / bpms[i];
+            if (t >= 10.3)
+                break;
+            tu_click(x, n, 44100.0, t, 0.7);
+        }
+        sm_analysis a;
+        analyze_rendered(x, n, "clicks.wav", &a);
+        assert_true(a.has_tempo);
+        assert_bpm_near(a.bpm, bpms[i], 0.02);
+        sm_analysis_release(&a);
+    }
+    free(x);
+}
+
+static void test_tempo__rendered_one_shot_and_silence(void **state)
+{
+    (void)state;
+    /* A noise hit decaying over 1.5 s (time constant 150 ms), starting at 0. */
+    size_t n = (size_t)(1.5 * 44100);
+    float *x = calloc(n, sizeof(float));
+    assert_non_null(x);
+    tu_noise(x, n, 0.8, 77u);
+    for (size_t i = 0; i < n; i++)
+        x[i] *= (float)exp(-(double)i / (0.15 * 44100.0));
+    sm_analysis a;
+    analyze_rendered(x, n, "hit.wav", &a);
+    assert_false(a.has_tempo);
+    assert_true(isnan(a.bpm));
+    assert_false(a.loop);
+    assert_int_equal(a.n_onsets, 1);
+    assert_true((double)a.onsets[0] < 0.012);
+    sm_analysis_release(&a);
+
+    memset(x, 0, n * sizeof(float));
+    analyze_rendered(x, n, "silence.wav", &a);
+    assert_false(a.has_tempo);
+    assert_false(a.loop);
+    assert_int_equal(a.n_onsets, 0);
+    assert_int_equal(a.n_beats, 0);
+    sm_analysis_release(&a);
+    free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -507,6 +609,9 @@ int main(void)
         cmocka_unit_test(test_tempo__long_input_stays_correct),
         cmocka_unit_test(test_tempo__nonfinite_input_is_safe),
         cmocka_unit_test(test_tempo__out_of_memory_fails_cleanly),
+        cmocka_unit_test(test_tempo__rendered_click_loop),
+        cmocka_unit_test(test_tempo__rendered_click_tracks),
+        cmocka_unit_test(test_tempo__rendered_one_shot_and_silence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
