@@ -26,8 +26,8 @@
 #define HARD_ATTACK_SLOW 300.0 /* ms: attack that scores 0 */
 #define HARD_FLUX_LO 0.005   /* flux mean that scores 0 */
 #define HARD_FLUX_HI 0.15    /* flux mean that scores 100 */
-#define ROUGH_FLAT_FULL 0.5  /* flatness mean that scores 100 */
-#define ROUGH_FLUXCV_FULL 2.0 /* flux std / mean that scores 100 */
+#define ROUGH_FLAT_LO 0.001  /* flatness mean that scores 0 (a clean tone) */
+#define ROUGH_FLAT_HI 0.1    /* flatness mean that scores 100 (a hi-hat) */
 
 /* Slaney mel scale, as the filterbank in mel.c. */
 static double mel_to_hz(double mel)
@@ -175,11 +175,7 @@ void sm__timbre_analyze(sm_analysis *a)
                              HARD_ATTACK_SLOW);
     a->hardness = score(0.7 * h_a + 0.3 * h_f);
 
-    /* Roughness: noise-like spectra and spectra that keep changing. */
-    double flat = s[SM_SPEC_FLATNESS].mean;
-    double r_f = isnan(flat) ? 0.0 : sqrt(clamp01(flat / ROUGH_FLAT_FULL));
-    double fm = s[SM_SPEC_FLUX].mean;
-    double fsd = s[SM_SPEC_FLUX].std;
-    double r_v = fm > 0.0 && !isnan(fsd) ? clamp01(fsd / fm / ROUGH_FLUXCV_FULL) : 0.0;
-    a->roughness = score(0.6 * r_f + 0.4 * r_v);
+    /* Roughness: noise-like spectra, and spectra that keep changing. */
+    double r_f = log_unit(s[SM_SPEC_FLATNESS].mean, ROUGH_FLAT_LO, ROUGH_FLAT_HI);
+    a->roughness = score(0.8 * r_f + 0.2 * h_f);
 }
