@@ -490,7 +490,10 @@ static double regress_period(const struct work *w, const float *times, double T)
     size_t nb = w->n_beats;
     if (nb < 3)
         return NAN;
-    double sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0;
+    double sx = 0.0;
+    double sy = 0.0;
+    double sxx = 0.0;
+    double sxy = 0.0;
     for (size_t i = 0; i < nb; i++) {
         double x = (double)lround((double)(w->beats[i] - w->beats[0]) / T);
         double y = (double)times[i] - (double)times[0];
