@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""A mock AI provider for SampleMind's tests and benchmarks.
+
+It speaks the wire protocols SampleMind uses:
+  OpenAI     POST /v1/chat/completions        (Authorization: Bearer KEY)
+  Anthropic  POST /v1/messages                (x-api-key, anthropic-version)
+  Ollama     POST /api/chat, GET /api/tags
+  Gemini     POST /v1beta/models/MODEL:generateContent   (x-goog-api-key)
+and answers every task prompt ("Task: genre." ...) with a valid JSON answer.
+
+Faults are injected per request with the header X-Mock-Fault, or queued for the
+next requests with POST /_mock/faults {"faults": [...], "latency_ms": N}:
+  429[:SECONDS]   429 with Retry-After (default 1)
+  500, 503        server error
+  malformed       200 with a body that is not JSON
+  truncated       Content-Length larger than the body, then close
+  hang            no answer for 60 s
+  reset           TCP reset without a reply
+  invalid         a well-formed reply whose answer breaks the task's schema
+  delay:MS        this request answers after MS milliseconds
+Control: GET /_mock/stats (calls per path, recent requests), POST /_mock/reset.
+
+Usage: mock_provider.py [--port N] [--port-file FILE] [--latency-ms N]
+"""
+import argparse
+import gzip
+import json
+import re
+import socket
+import struct
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOCK = threading.Lock()
+STATE = {"faults": [], "latency_ms": 0, "calls": {}, "total": 0, "requests": []}
+
+
+def answer_for(task):
+    """A valid answer in the shape DESIGN.md gives for each task."""
+    return {
+        "genre": {"genres": [{"name": "techno", "confidence": 0.8},
+                             {"name": "house", "confidence": 0.4}],
+                  "reasoning": "four-on-the-floor kick at club tempo"},
+        "mood": {"moods": [{"name": "dark", "confidence": 0.7}],
+                 "energy": 0.8, "valence": 0.3},
+        "tags": {"tags": ["punchy", "dark", "club"]},
+        "description": {"description": "A punchy, dark techno kick."},
+        "production": {"tips": ["layer with a short click", "tune to the track key"]},
+        "mixing": {"tips": ["high-pass the other drums"], "issues": ["true peak near 0 dBTP"]},
+        "pairing": {"suggestions": [{"category": "hihat", "query": "category:hihat bpm:125",
+                                     "why": "offbeat hats complete the groove"}]},
+    }.get(task, {"text": "unknown task"})
+
+
+def invalid_for(task):
+    return {"genres": "not a list"} if task == "genre" else {"nothing": True}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "mock-provider/1"
+
+    def log_message(self, fmt, *args):  # quiet
+        pass
+
+    # ------------------------------------------------------------------ helpers
+    def body_json(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(n) if n else b""
+        self._raw = raw
+        try:
+            return json.loads(raw.decode() or "null")
+        except ValueError:
+            return None
+
+    def send(self, code, obj, extra=None, raw=None):
+        data = raw if raw is not None else json.dumps(obj).encode()
+        headers = dict(extra or {})
+        if "gzip" in (self.headers.get("Accept-Encoding") or "") and len(data) > 0:
+            data = gzip.compress(data)
+            headers["Content-Encoding"] = "gzip"
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def next_fault(self):
+        f = self.headers.get("X-Mock-Fault")
+        with LOCK:
+            if not f and STATE["faults"]:
+                f = STATE["faults"].pop(0)
+            latency = STATE["latency_ms"]
+        lat = self.headers.get("X-Mock-Latency-Ms")
+        if lat:
+            latency = int(lat)
+        return f, latency
+
+    def record(self, body):
+        path = self.path.split("?")[0]
+        if path.startswith("/v1beta/models/"):
+            path = "/v1beta/models:generateContent"
+        with LOCK:
+            STATE["calls"][path] = STATE["calls"].get(path, 0) + 1
+            STATE["total"] += 1
+            hdrs = {k.lower(): v for k, v in self.headers.items()}
+            STATE["requests"].append({"path": self.path, "method": self.command,
+                                      "headers": hdrs, "body": body})
+            del STATE["requests"][:-50]
+
+    # Returns True when the fault produced the whole reply.
+    def apply_fault(self, fault, latency):
+        if latency:
+            time.sleep(latency / 1000.0)
+        if not fault:
+            return False
+        if fault.startswith("delay:"):
+            time.sleep(int(fault[6:]) / 1000.0)
+            return False
+        if fault.startswith("429"):
+            ra = fault.split(":")[1] if ":" in fault else "1"
+            self.send(429, {"error": {"message": "rate limited", "type": "rate_limit"}},
+                      {"Retry-After": ra})
+            return True
+        if fault in ("500", "502", "503"):
+            self.send(int(fault), {"error": {"message": "upstream broke"}})
+            return True
+        if fault == "hang":
+            time.sleep(60)
+            self.close_connection = True
+            return True
+        if fault == "reset":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return True
+        if fault == "malformed":
+            self.send(200, None, raw=b'{"choices": [ this is not json')
+            return True
+        if fault == "truncated":
+            data = b'{"choices": [{"message": {"content": "{\\"genres\\": ['
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data) + 500))
+            self.end_headers()
+            self.wfile.write(data)
+            self.wfile.flush()
+            self.close_connection = True
+            return True
+        return False  # "invalid" is handled by the protocol handlers
+
+    # ------------------------------------------------------------------ routes
+    def do_GET(self):
+        if self.path == "/_mock/stats":
+            with LOCK:
+                self.send(200, {"calls": STATE["calls"], "total": STATE["total"],
+                                "requests": STATE["requests"]})
+            return
+        if self.path == "/api/tags":
+            self.record(None)
+            fault, latency = self.next_fault()
+            if self.apply_fault(fault, latency):
+                return
+            self.send(200, {"models": [{"name": "llama3.2:3b", "size": 2019393189},
+                                       {"name": "qwen2.5:7b", "size": 4683087332}]})
+            return
+        if self.path.startswith("/v1/models"):
+            self.record(None)
+            self.send(200, {"object": "list", "data": [{"id": "gpt-4o-mini"}]})
+            return
+        self.send(404, {"error": {"message": "no such route"}})
+
+    def do_DELETE(self):
+        self.send(404, {"error": {"message": "no such route"}})
+
+    def do_POST(self):
+        body = self.body_json()
+        path = self.path.split("?")[0]
+        if path == "/_mock/reset":
+            with LOCK:
+                STATE.update({"faults": [], "latency_ms": 0, "calls": {}, "total": 0,
+                              "requests": []})
+            self.send(200, {"ok": True})
+            return
+        if path == "/_mock/faults":
+            with LOCK:
+                STATE["faults"].extend((body or {}).get("faults", []))
+                if "latency_ms" in (body or {}):
+                    STATE["latency_ms"] = int(body["latency_ms"])
+            self.send(200, {"ok": True})
+            return
+        self.record(body)
+        fault, latency = self.next_fault()
+        if self.apply_fault(fault, latency):
+            return
+        prompt = json.dumps(body)
+        m = re.search(r"Task: (\w+)", prompt)
+        task = m.group(1) if m else "genre"
+        ans = invalid_for(task) if fault == "invalid" else answer_for(task)
+        text = json.dumps(ans)
+        if path == "/v1/chat/completions":
+            if not (self.headers.get("Authorization") or "").startswith("Bearer "):
+                self.send(401, {"error": {"message": "missing key"}})
+                return
+            self.send(200, {"id": "chatcmpl-mock", "object": "chat.completion",
+                            "model": (body or {}).get("model", "gpt-4o-mini"),
+                            "choices": [{"index": 0, "finish_reason": "stop",
+                                         "message": {"role": "assistant", "content": text}}],
+                            "usage": {"prompt_tokens": 321, "completion_tokens": 45,
+                                      "total_tokens": 366}})
+        elif path == "/v1/messages":
+            if not self.headers.get("x-api-key") or not self.headers.get("anthropic-version"):
+                self.send(401, {"type": "error", "error": {"type": "authentication_error"}})
+                return
+            self.send(200, {"id": "msg_mock", "type": "message", "role": "assistant",
+                            "model": (body or {}).get("model"),
+                            "content": [{"type": "text", "text": text}],
+                            "stop_reason": "end_turn",
+                            "usage": {"input_tokens": 300, "output_tokens": 40}})
+        elif path == "/api/chat":
+            self.send(200, {"model": (body or {}).get("model"), "done": True,
+                            "message": {"role": "assistant", "content": text},
+                            "prompt_eval_count": 280, "eval_count": 38})
+        elif path.startswith("/v1beta/models/") and path.endswith(":generateContent"):
+            if not self.headers.get("x-goog-api-key"):
+                self.send(403, {"error": {"code": 403, "message": "missing key"}})
+                return
+            self.send(200, {"candidates": [{"content": {"role": "model",
+                                                        "parts": [{"text": text}]},
+                                            "finishReason": "STOP"}],
+                            "usageMetadata": {"promptTokenCount": 310,
+                                              "candidatesTokenCount": 42,
+                                              "totalTokenCount": 352}})
+        else:
+            self.send(404, {"error": {"message": "no such route"}})
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 4096
+    allow_reuse_address = True
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file")
+    ap.add_argument("--latency-ms", type=int, default=0)
+    a = ap.parse_args()
+    STATE["latency_ms"] = a.latency_ms
+    srv = Server(("127.0.0.1", a.port), Handler)
+    port = srv.server_address[1]
+    if a.port_file:
+        with open(a.port_file + ".tmp", "w") as f:
+            f.write(str(port))
+        import os
+        os.rename(a.port_file + ".tmp", a.port_file)
+    print(port, flush=True)
+    try:
+        srv.serve_forever(poll_interval=0.05)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())
