@@ -370,6 +370,60 @@ SM_API sm_status sm_catalog_each_embedding(sm_catalog *cat, sm_catalog_vec_fn fn
 SM_API sm_status sm_catalog_get_embedding(sm_catalog *cat, int64_t id, float *out, size_t cap,
                                           size_t *dim, sm_error *err);
 
+/* ---------------------------------------------------------------- scanning --- */
+
+enum sm_scan_phase { SM_SCAN_WALKING = 0, SM_SCAN_ANALYZING, SM_SCAN_FINISHING, SM_SCAN_DONE };
+
+/** Counters of a scan, passed to the progress callback and returned at the end. */
+typedef struct sm_scan_progress {
+    int phase;              /**< enum sm_scan_phase */
+    size_t found;           /**< audio files found by the walk (by extension) */
+    size_t to_analyze;      /**< new or changed files */
+    size_t analyzed;        /**< of to_analyze, handled so far (stored, failed or skipped) */
+    size_t unchanged;       /**< same size, mtime and analyzer version: skipped */
+    size_t added;           /**< new rows */
+    size_t updated;         /**< changed files re-analyzed */
+    size_t moved;           /**< new paths recognised by content hash (rows kept) */
+    size_t failed;          /**< per-file failures stored (see sm_catalog_each_error) */
+    size_t not_audio;       /**< audio extension but no audio magic bytes: skipped */
+    size_t vanished;        /**< files gone during the scan */
+    size_t missing;         /**< rows newly marked missing */
+    size_t reappeared;      /**< missing rows found again */
+    size_t unreadable_dirs; /**< folders that could not be read (stored as errors) */
+    size_t loops;           /**< symlinked folders skipped because already visited */
+    int64_t pruned;         /**< rows removed by prune */
+    double elapsed;         /**< seconds since the start */
+    bool interrupted;       /**< stopped early by the stop flag */
+    const char *current;    /**< borrowed: the file last handled (progress only) */
+} sm_scan_progress;
+
+typedef void (*sm_scan_progress_fn)(const sm_scan_progress *p, void *userdata);
+
+typedef struct sm_scan_opts {
+    int threads;                /**< analysis threads; 0 = one per core */
+    size_t batch;               /**< files per transaction; 0 = 200 */
+    bool prune;                 /**< delete missing rows under the roots afterwards */
+    bool force;                 /**< re-analyze every file */
+    bool wait_lock;             /**< wait for another scan instead of failing */
+    const volatile int *stop;   /**< when it becomes non-zero, stop after the batch */
+    sm_scan_progress_fn progress;
+    void *userdata;
+    double progress_interval;   /**< seconds between progress calls; 0 = 0.1 */
+} sm_scan_opts;
+
+/**
+ * Scan \p roots into \p cat: walk (symlinked folders followed once, hidden and
+ * non-audio files skipped), analyze new and changed files on a thread pool, store
+ * them in batches, recognise moved files by content hash, mark vanished files
+ * missing. Per-file failures are stored, never fatal.
+ * \param[out] result final counters (may be NULL).
+ * \return SM_OK (also when some files failed or the scan was stopped), or an
+ * error when a root is unusable, another scan holds the lock, or the catalog
+ * cannot be written (the open batch is rolled back).
+ */
+SM_API sm_status sm_scan_run(sm_catalog *cat, const char *const *roots, size_t n_roots,
+                             const sm_scan_opts *opts, sm_scan_progress *result, sm_error *err);
+
 /* ----------------------------------------------------------- vector index --- */
 
 /**

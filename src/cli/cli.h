@@ -42,4 +42,38 @@ int sm_cli_cores(void);
 
 int sm_cmd_analyze(struct sm_cli *cli, int argc, char **argv);
 
+
+/* Catalog commands (cmd_scan.c, cmd_search.c, cmd_similar.c, cmd_duplicates.c,
+ * cmd_library.c). The shared helpers live in cmd_library.c. */
+struct sm_catalog;
+struct sm_sample;
+struct sm_sample_list;
+struct sm_query;
+struct sm_error;
+/* Open the catalog of --db / SAMPLEMIND_DB, else DATA_DIR/catalog.db (created, with
+ * its folder, when create is true). NULL (and a message printed) on failure. */
+struct sm_catalog *sm_cli_open_catalog(struct sm_cli *cli, bool create);
+/* Find a sample by id ("42") or by path (made absolute). Returns 0, or prints why not
+ * and returns -1. */
+int sm_cli_find_sample(struct sm_cli *cli, struct sm_catalog *cat, const char *arg,
+                       struct sm_sample *out);
+/* argv[0..argc) joined by spaces (free with free()), or NULL when out of memory. */
+char *sm_cli_join(int argc, char **argv);
+/* Print a query error with a caret line under the bad token. */
+void sm_cli_query_error(struct sm_cli *cli, const char *text, const struct sm_query *q,
+                        const struct sm_error *err);
+/* Print rows as a table, JSON lines, or bare paths (one per line). */
+enum sm_cli_rows { SM_ROWS_TABLE = 0, SM_ROWS_JSON, SM_ROWS_PATHS };
+void sm_cli_print_rows(const struct sm_sample_list *rows, enum sm_cli_rows how,
+                       const char *score_name);
+int sm_cmd_scan(struct sm_cli *cli, int argc, char **argv);
+int sm_cmd_search(struct sm_cli *cli, int argc, char **argv);
+int sm_cmd_similar(struct sm_cli *cli, int argc, char **argv);
+int sm_cmd_duplicates(struct sm_cli *cli, int argc, char **argv);
+int sm_cmd_tag(struct sm_cli *cli, int argc, char **argv);
+int sm_cmd_show(struct sm_cli *cli, int argc, char **argv);
+int sm_cmd_stats(struct sm_cli *cli, int argc, char **argv);
+int sm_cmd_export(struct sm_cli *cli, int argc, char **argv);
+int sm_cmd_errors(struct sm_cli *cli, int argc, char **argv);
+
 #endif

@@ -15,6 +15,15 @@ static int cmd_help(struct sm_cli *cli, int argc, char **argv);
 
 static const struct sm_cli_command commands[] = {
     {"analyze", sm_cmd_analyze, "analyze audio files and print their descriptors"},
+    {"scan", sm_cmd_scan, "scan folders into the catalog (incremental)"},
+    {"search", sm_cmd_search, "search the catalog: words and filters (bpm:120..130 key:Am)"},
+    {"similar", sm_cmd_similar, "sounds most like a file or catalog id"},
+    {"duplicates", sm_cmd_duplicates, "exact and near-duplicate files in the catalog"},
+    {"show", sm_cmd_show, "everything the catalog knows about a sample"},
+    {"tag", sm_cmd_tag, "add (+tag) or remove (-tag) tags of a sample"},
+    {"stats", sm_cmd_stats, "catalog statistics: categories, keys, tempos, duration"},
+    {"export", sm_cmd_export, "export the catalog as CSV or JSON"},
+    {"errors", sm_cmd_errors, "files that failed to analyze in scans"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "show this help, or a command's help"},
 };
