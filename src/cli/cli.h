@@ -41,6 +41,19 @@ void sm_cli_error(const struct sm_cli *cli, const char *fmt, ...) SM_PRINTF(2, 3
 int sm_cli_cores(void);
 
 int sm_cmd_analyze(struct sm_cli *cli, int argc, char **argv);
+int sm_cmd_serve(struct sm_cli *cli, int argc, char **argv);
+int sm_cmd_user(struct sm_cli *cli, int argc, char **argv);
+int sm_cmd_apikey(struct sm_cli *cli, int argc, char **argv);
+
+struct sm_srv_config;
+struct sm_auth;
+/* Server configuration: defaults < INI < environment < global flags < argv flags.
+ * Flags that are not options go to \p rest (indexes, -1 ended) or are an error
+ * when \p rest is NULL. \return an exit status (0 ok). */
+int sm_cli_server_config(struct sm_cli *cli, struct sm_srv_config *cfg, int argc, char **argv,
+                         int *rest);
+/* Open DATA_DIR/auth.db; NULL with *rc set (and a message printed) on failure. */
+struct sm_auth *sm_cli_open_auth(struct sm_cli *cli, int *rc);
 
 
 /* Catalog commands (cmd_scan.c, cmd_search.c, cmd_similar.c, cmd_duplicates.c,

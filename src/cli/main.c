@@ -15,6 +15,9 @@ static int cmd_help(struct sm_cli *cli, int argc, char **argv);
 
 static const struct sm_cli_command commands[] = {
     {"analyze", sm_cmd_analyze, "analyze audio files and print their descriptors"},
+    {"serve", sm_cmd_serve, "serve the HTTP API (--host, --port)"},
+    {"user", sm_cmd_user, "manage API users: add, del, list, passwd"},
+    {"apikey", sm_cmd_apikey, "manage API keys: create, revoke, list"},
     {"scan", sm_cmd_scan, "scan folders into the catalog (incremental)"},
     {"search", sm_cmd_search, "search the catalog: words and filters (bpm:120..130 key:Am)"},
     {"similar", sm_cmd_similar, "sounds most like a file or catalog id"},

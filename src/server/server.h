@@ -143,6 +143,10 @@ const char *sm__req_path(const sm_req *req);
 const char *sm__req_param(const sm_req *req, const char *name);
 /* A query-string argument (decoded), or NULL when absent. */
 const char *sm__req_query(const sm_req *req, const char *name);
+/* Call \p fn for every query-string argument (value NULL for "?flag"); a
+ * non-zero return stops. \return the number of arguments visited. */
+int sm__req_query_each(const sm_req *req, int (*fn)(const char *key, const char *value, void *ud),
+                       void *ud);
 /* A request header (case-insensitive name), or NULL. */
 const char *sm__req_header(const sm_req *req, const char *name);
 /* The body read into memory (NUL-terminated; "" when none). */
