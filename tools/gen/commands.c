@@ -788,6 +788,20 @@ static const char *const lib_prefix[GEN_NCAT] = {
 /* Relative weights of the categories in a library (drums dominate packs). */
 static const int lib_weight[GEN_NCAT] = {12, 10, 6, 10, 6, 4, 5, 9, 8, 7, 4, 5, 3, 3, 2, 3, 3};
 
+/* The library is built like a producer builds one: a bank of synthesised
+ * sounds per category is rendered once, then every file plays one or two
+ * bank sounds through a sampler (transposed, detuned, layered, panned, at
+ * its own level). That keeps thousands of files distinct but fast. */
+#define GEN_BANK_N    24
+#define GEN_BANK_RATE 44100
+
+struct bank_entry {
+    float *x;
+    size_t active;
+    int midi;
+    int minor;
+};
+
 struct library_ctx {
     const char *dir;
     uint64_t seed;
@@ -795,7 +809,65 @@ struct library_ctx {
     size_t n_loops;
     int npacks;
     double seconds;
+    struct bank_entry *bank;
+    size_t bank_len;
 };
+
+static int bank_job(struct pool *p, size_t idx, struct gen_audio *a)
+{
+    struct library_ctx *ctx = p->ctx;
+    struct bank_entry *e = &ctx->bank[idx];
+    int cat = (int)(idx / GEN_BANK_N);
+    struct gen_rng rng;
+    int lo;
+    int hi;
+    size_t i;
+    float floor_amp;
+    sm__gen_rng_seed(&rng, ctx->seed, 0x200000000ULL + idx);
+    cat_range(cat, &lo, &hi);
+    e->midi = lo >= 0 ? lo + gen_rng_int(&rng, hi - lo + 1) : -1;
+    e->minor = gen_rng_int(&rng, 2);
+    if (sm__gen_audio_reserve(a, ctx->bank_len, 1, GEN_BANK_RATE)) {
+        return -1;
+    }
+    sm__gen_oneshot(a, cat, e->midi, e->minor, &rng);
+    sm__gen_audio_normalize(a, -1.0f);
+    e->x = sm_malloc(ctx->bank_len * sizeof(float));
+    if (!e->x) {
+        return -1;
+    }
+    memcpy(e->x, a->ch[0], ctx->bank_len * sizeof(float));
+    /* Everything after the last sample above -70 dBFS is silence to a sampler. */
+    floor_amp = sm__gen_db(-70.0f);
+    e->active = 0;
+    for (i = ctx->bank_len; i > 0; i--) {
+        if (fabsf(e->x[i - 1]) > floor_amp) {
+            e->active = i;
+            break;
+        }
+    }
+    return 0;
+}
+
+/* Add gain * entry, resampled by step (source frames per output frame), into
+ * out[0..n). Linear interpolation, 32.32 fixed-point position. */
+static void sampler_add(float *out, size_t n, const struct bank_entry *e, double step,
+                        float gain)
+{
+    uint64_t pos = 0;
+    uint64_t inc = (uint64_t)(step * 4294967296.0);
+    size_t j;
+    for (j = 0; j < n; j++) {
+        size_t i0 = (size_t)(pos >> 32);
+        float frac;
+        if (i0 + 1 >= e->active) {
+            break;
+        }
+        frac = (float)(pos & 0xFFFFFFFFu) * (1.0f / 4294967296.0f);
+        out[j] += gain * (e->x[i0] + frac * (e->x[i0 + 1] - e->x[i0]));
+        pos += inc;
+    }
+}
 
 static int lib_cat(struct gen_rng *rng)
 {
@@ -844,11 +916,11 @@ struct lib_loop {
 static void lib_loop_plan(struct lib_loop *lp, uint64_t seed, size_t j)
 {
     /* Music loops use the cheaper instruments so the library stays fast. */
-    static const int cats[3] = {GEN_KEYS, GEN_SYNTH, GEN_GUITAR};
+    static const int cats[2] = {GEN_SYNTH, GEN_GUITAR};
     struct gen_rng rng;
     sm__gen_rng_seed(&rng, seed, 0x100000000ULL + j);
-    lp->music = gen_rng_chance(&rng, 0.2f);
-    lp->cat = cats[gen_rng_int(&rng, 3)];
+    lp->music = gen_rng_chance(&rng, 0.1f);
+    lp->cat = cats[gen_rng_int(&rng, 2)];
     lp->tonic = gen_rng_int(&rng, 12);
     lp->minor = gen_rng_int(&rng, 2);
     lp->pattern = gen_rng_int(&rng, GEN_NPAT);
@@ -873,7 +945,62 @@ static int library_job(struct pool *p, size_t idx, struct gen_audio *a)
     rate = gen_rng_chance(&rng, 0.15f) ? 48000 : 44100;
     fmt = lib_format(&rng);
     level = gen_rng_range(&rng, -12.0f, -0.3f);
-    if (idx < ctx->n_os) {
+    if (idx < ctx->n_os && ctx->bank) {
+        int cat = lib_cat(&rng);
+        int lo;
+        int hi;
+        int ia = gen_rng_int(&rng, GEN_BANK_N);
+        int ib = (ia + 1 + gen_rng_int(&rng, GEN_BANK_N - 1)) % GEN_BANK_N;
+        const struct bank_entry *ea = &ctx->bank[cat * GEN_BANK_N + ia];
+        const struct bank_entry *eb = &ctx->bank[cat * GEN_BANK_N + ib];
+        int channels = cat <= GEN_PERC ? (gen_rng_chance(&rng, 0.4f) ? 2 : 1) : 2;
+        double sa;
+        double sb;
+        float gb = gen_rng_chance(&rng, 0.7f) ? sm__gen_db(gen_rng_range(&rng, -24.0f, -8.0f))
+                                              : 0.0f;
+        float pa = gen_rng_range(&rng, -0.3f, 0.3f);
+        float pb = gen_rng_range(&rng, -0.7f, 0.7f);
+        float sign = gen_rng_chance(&rng, 0.5f) ? 1.0f : -1.0f;
+        char tag[16] = "";
+        int c;
+        cat_range(cat, &lo, &hi);
+        if (lo >= 0) {
+            /* Transpose to a new note; the layer is transposed to the same note. */
+            int midi = ea->midi + gen_rng_int(&rng, 11) - 5;
+            midi = midi < lo ? lo : (midi > hi ? hi : midi);
+            sa = pow(2.0, (midi - ea->midi) / 12.0);
+            sb = pow(2.0, (midi - eb->midi) / 12.0);
+            if (midi - eb->midi > 12 || eb->midi - midi > 12 || eb->minor != ea->minor) {
+                gb = 0.0f;
+            }
+            if (cat == GEN_PAD) {
+                snprintf(tag, sizeof(tag), "_%s%s", sm__gen_pc_name(midi), ea->minor ? "m" : "");
+            } else {
+                tag[0] = '_';
+                sm__gen_note_name(midi, tag + 1, sizeof(tag) - 1);
+            }
+        } else {
+            /* Drums are tuned by up to two semitones either way. */
+            sa = pow(2.0, (double)gen_rng_range(&rng, -2.0f, 2.0f) / 12.0);
+            sb = pow(2.0, (double)gen_rng_range(&rng, -2.0f, 2.0f) / 12.0);
+        }
+        sa *= (double)GEN_BANK_RATE / rate;
+        sb *= (double)GEN_BANK_RATE / rate;
+        snprintf(rel, sizeof(rel), "Pack %02d/One Shots/%s/P%02d_%s_%05zu%s.%s", pack,
+                 lib_folder[cat], pack, lib_prefix[cat], idx + 1, tag, sm__gen_fmt_ext(fmt));
+        if (sm__gen_audio_reserve(a, (size_t)(ctx->seconds * rate), channels, rate)) {
+            return -1;
+        }
+        for (c = 0; c < channels; c++) {
+            float wa = channels == 1 ? 1.0f : (c == 0 ? 1.0f - pa : 1.0f + pa);
+            float wb = channels == 1 ? 1.0f : (c == 0 ? 1.0f - pb : 1.0f + pb);
+            sampler_add(a->ch[c], a->frames, ea, sa, sign * wa);
+            if (gb > 0.0f) {
+                sampler_add(a->ch[c], a->frames, eb, sb, gb * wb);
+            }
+        }
+        sm__gen_audio_fade_out(a, (size_t)rate / 200);
+    } else if (idx < ctx->n_os) {
         int cat = lib_cat(&rng);
         int lo;
         int hi;
@@ -912,10 +1039,28 @@ static int library_job(struct pool *p, size_t idx, struct gen_audio *a)
                 return -1;
             }
         } else {
+            struct gen_kit kit;
             snprintf(rel, sizeof(rel), "Pack %02d/Loops/%dbpm/P%02d_DrumLoop_%s_%dbpm_%04zu.%s",
                      pack, lp.bpm, pack, sm__gen_pattern_name(lp.pattern), lp.bpm, j + 1,
                      sm__gen_fmt_ext(fmt));
-            if (sm__gen_drum_loop(a, lp.pattern, lp.bpm, lp.bars, &rng)) {
+            if (ctx->bank) {
+                /* A sampler kit from the bank, played at the bank's rate. */
+                static const int cats[KIT_N] = {GEN_KICK,     GEN_SNARE, GEN_CLAP, GEN_HAT_CLOSED,
+                                                GEN_HAT_OPEN, GEN_PERC,  GEN_TOM};
+                int part;
+                for (part = 0; part < KIT_N; part++) {
+                    const struct bank_entry *e =
+                        &ctx->bank[cats[part] * GEN_BANK_N + gen_rng_int(&rng, GEN_BANK_N)];
+                    kit.take[part] = e->x;
+                    kit.len[part] = e->active;
+                }
+                if (sm__gen_audio_reserve(a, sm__gen_bar_frames(lp.bpm, lp.bars, GEN_BANK_RATE), 2,
+                                          GEN_BANK_RATE)) {
+                    return -1;
+                }
+            }
+            if (sm__gen_drum_loop_kit(a, lp.pattern, lp.bpm, lp.bars, ctx->bank ? &kit : NULL,
+                                      &rng)) {
                 return -1;
             }
         }
@@ -925,6 +1070,19 @@ static int library_job(struct pool *p, size_t idx, struct gen_audio *a)
         return -1;
     }
     return sm__gen_write(path, a, fmt);
+}
+
+static void bank_free(struct library_ctx *ctx)
+{
+    size_t i;
+    if (!ctx->bank) {
+        return;
+    }
+    for (i = 0; i < (size_t)GEN_NCAT * GEN_BANK_N; i++) {
+        sm_free(ctx->bank[i].x);
+    }
+    sm_free(ctx->bank);
+    ctx->bank = NULL;
 }
 
 int sm__gen_cmd_library(int argc, char **argv)
@@ -992,10 +1150,26 @@ int sm__gen_cmd_library(int argc, char **argv)
         return GEN_EXIT_IO;
     }
     t0 = now_seconds();
+    ctx.bank = NULL;
+    ctx.bank_len = (size_t)((seconds > 1.0 ? seconds : 1.0) * GEN_BANK_RATE);
+    if (seconds <= 4.0 && n > 0) {
+        ctx.bank = sm_calloc((size_t)GEN_NCAT * GEN_BANK_N, sizeof(*ctx.bank));
+        if (!ctx.bank) {
+            fprintf(stderr, "sm-gen library: out of memory\n");
+            return GEN_EXIT_IO;
+        }
+        if (pool_run(bank_job, &ctx, (size_t)GEN_NCAT * GEN_BANK_N, threads)) {
+            fprintf(stderr, "sm-gen library: out of memory\n");
+            bank_free(&ctx);
+            return GEN_EXIT_IO;
+        }
+    }
     if (pool_run(library_job, &ctx, n, threads)) {
         fprintf(stderr, "sm-gen library: failed\n");
+        bank_free(&ctx);
         return GEN_EXIT_IO;
     }
+    bank_free(&ctx);
     dt = now_seconds() - t0;
     printf("library: %zu files (%d one-shots, %d loops) in %.2f s, %.0f files/s, %d threads "
            "-> %s\n",

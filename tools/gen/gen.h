@@ -350,10 +350,32 @@ const char *sm__gen_pattern_name(int pattern);
 
 /* Frames in bars of 4/4 at bpm, rounded to the nearest frame. */
 size_t sm__gen_bar_frames(double bpm, int bars, int rate);
+/* Parts of a drum kit. */
+enum gen_kit_part {
+    KIT_KICK,
+    KIT_SNARE,
+    KIT_CLAP,
+    KIT_HAT,
+    KIT_OPEN,
+    KIT_PERC,
+    KIT_TOM,
+    KIT_N
+};
+
+/* A kit of pre-rendered mono hits at the loop's rate (borrowed pointers). */
+struct gen_kit {
+    const float *take[KIT_N];
+    size_t len[KIT_N];
+};
+
 /* Render a drum loop into a (already reserved to exactly the loop length);
  * hits that ring past the end wrap around to the start. 0 or -1. */
 int sm__gen_drum_loop(struct gen_audio *a, int pattern, double bpm, int bars,
                       struct gen_rng *rng);
+/* The same, playing the hits of kit (a sampler) instead of synthesising a kit;
+ * kit NULL synthesises. */
+int sm__gen_drum_loop_kit(struct gen_audio *a, int pattern, double bpm, int bars,
+                          const struct gen_kit *kit, struct gen_rng *rng);
 /* Render a chord progression (one chord per bar) in the key, with instrument
  * category cat (GEN_PAD, GEN_KEYS, GEN_SYNTH pluck, GEN_STRINGS, GEN_GUITAR). 0 or -1. */
 int sm__gen_progression(struct gen_audio *a, int tonic, int minor, int cat, double bpm,

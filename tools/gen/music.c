@@ -79,16 +79,6 @@ static void fold_into(struct gen_audio *a, const struct gen_audio *ext)
 
 /* ---- Drum loops ----------------------------------------------------------- */
 
-enum {
-    KIT_KICK,
-    KIT_SNARE,
-    KIT_CLAP,
-    KIT_HAT,
-    KIT_OPEN,
-    KIT_PERC,
-    KIT_TOM,
-    KIT_N
-};
 
 struct hit {
     double at;
@@ -232,6 +222,12 @@ static void pattern_bar(struct loop_ctx *c, int pattern, double t0, double step,
 int sm__gen_drum_loop(struct gen_audio *a, int pattern, double bpm, int bars,
                       struct gen_rng *rng)
 {
+    return sm__gen_drum_loop_kit(a, pattern, bpm, bars, NULL, rng);
+}
+
+int sm__gen_drum_loop_kit(struct gen_audio *a, int pattern, double bpm, int bars,
+                          const struct gen_kit *ext_kit, struct gen_rng *rng)
+{
     struct gen_drum kit[KIT_N];
     float pan[KIT_N];
     float *take[KIT_N][GEN_TAKES];
@@ -307,6 +303,9 @@ int sm__gen_drum_loop(struct gen_audio *a, int pattern, double bpm, int bars,
                 }
             }
         }
+        if (ext_kit && ext_kit->len[part] < len) {
+            len = ext_kit->len[part];
+        }
         ht->len = len;
         used[part] = 1;
         if (len > take_len[part]) {
@@ -317,7 +316,7 @@ int sm__gen_drum_loop(struct gen_audio *a, int pattern, double bpm, int bars,
      * as long as its longest hit needs. */
     for (b = 0; b < KIT_N; b++) {
         int takes = b == KIT_HAT || b == KIT_SNARE ? GEN_TAKES : 1;
-        if (!used[b]) {
+        if (!used[b] || ext_kit) {
             continue;
         }
         for (k = 0; k < takes; k++) {
@@ -332,7 +331,15 @@ int sm__gen_drum_loop(struct gen_audio *a, int pattern, double bpm, int bars,
         const struct hit *ht = &ctx->hits[h];
         int part = ht->part;
         size_t at = (size_t)(ht->at * (double)a->rate + 0.5);
-        const float *x = take[part][h % GEN_TAKES] ? take[part][h % GEN_TAKES] : take[part][0];
+        const float *x;
+        if (ext_kit) {
+            x = ext_kit->take[part];
+        } else {
+            x = take[part][h % GEN_TAKES] ? take[part][h % GEN_TAKES] : take[part][0];
+        }
+        if (!x) {
+            continue;
+        }
         sm__gen_audio_add_panned(&ext, at, x, ht->len, pan[part], ht->vel * ht->vel,
                                  ht->choke ? fade : 0);
     }
