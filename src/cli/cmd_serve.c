@@ -104,7 +104,7 @@ int sm_cmd_serve(struct sm_cli *cli, int argc, char **argv)
     }
     free(rest);
     if (openapi) {
-        fputs(sm__openapi_json, stdout);
+        fputs(sm__openapi_text(), stdout);
         sm__config_release(&cfg);
         return SM_EXIT_OK;
     }

@@ -179,6 +179,6 @@ void sm__catpool_close(sm_srv *srv);
 void sm__scanjobs_stop(sm_srv *srv);
 
 /* The OpenAPI document as written (openapi.c). */
-extern const char sm__openapi_json[];
+const char *sm__openapi_text(void);
 
 #endif
