@@ -39,6 +39,8 @@ struct sm_analyzer {
     struct sm__stft *stft;
     const struct sm__mel *mel;
     float *block;       /* BLOCK_FRAMES * SM_MAX_CHANNELS interleaved */
+    float *planar;      /* per channel: SM__TP_HISTORY spare floats, BLOCK_FRAMES samples */
+    float *chan[SM_MAX_CHANNELS];
     float *mono;        /* BLOCK_FRAMES */
     struct sm__resampler *rs;
     int rs_rate;        /* input rate rs was made for */
@@ -77,8 +79,12 @@ sm_analyzer *sm_analyzer_new(const sm_analyzer_opts *opts, sm_error *err)
     an->mel = sm__mel_get();
     an->block = sm_malloc((size_t)BLOCK_FRAMES * SM_MAX_CHANNELS * sizeof(float));
     an->mono = sm_malloc((size_t)BLOCK_FRAMES * sizeof(float));
-    if (!an->stft || !an->mel || !an->block || !an->mono)
+    an->planar = sm_malloc((size_t)(SM__TP_HISTORY + BLOCK_FRAMES) * SM_MAX_CHANNELS *
+                           sizeof(float));
+    if (!an->stft || !an->mel || !an->block || !an->mono || !an->planar)
         goto oom;
+    for (int c = 0; c < SM_MAX_CHANNELS; c++)
+        an->chan[c] = an->planar + (size_t)c * (SM__TP_HISTORY + BLOCK_FRAMES) + SM__TP_HISTORY;
     an->pitch_max = (size_t)(SM_AN_PITCH_SECONDS * SM_AN_RATE);
     if (sm__crypto_init() != 0) {
         sm_error_set(err, SM_EINTERNAL, "analyzer: libsodium failed to initialise");
@@ -99,6 +105,7 @@ void sm_analyzer_free(sm_analyzer *an)
     sm__stft_free(an->stft);
     sm__resampler_free(an->rs);
     sm_free(an->block);
+    sm_free(an->planar);
     sm_free(an->mono);
     sm__onset_release(&an->onset);
     sm__fvec_release(&an->rms_env);
@@ -124,9 +131,18 @@ static void on_frame(const struct sm__frame *frame, void *userdata)
 static void on_resampled(const float *y, size_t n, void *userdata)
 {
     sm_analyzer *an = userdata;
-    for (size_t i = 0; i < n; i++) {
-        an->fine_sum += (double)y[i] * (double)y[i];
-        if (++an->fine_n == SM_AN_FINE_HOP) {
+    size_t i = 0;
+    while (i < n) {
+        size_t take = SM_AN_FINE_HOP - an->fine_n;
+        if (take > n - i)
+            take = n - i;
+        float s = 0.0f;
+        for (size_t k = 0; k < take; k++)
+            s += y[i + k] * y[i + k];
+        an->fine_sum += (double)s;
+        an->fine_n += take;
+        i += take;
+        if (an->fine_n == SM_AN_FINE_HOP) {
             if (sm__fvec_push(&an->fine, (float)sqrt(an->fine_sum / SM_AN_FINE_HOP)))
                 an->oom = 1;
             an->fine_sum = 0.0;
@@ -183,6 +199,47 @@ static float *detach(struct sm__fvec *v, size_t *n)
     return p;
 }
 
+/* Interleaved block -> one array per channel. */
+static void deinterleave(sm_analyzer *an, size_t ch, size_t n)
+{
+    const float *x = an->block;
+    if (ch == 1) {
+        memcpy(an->chan[0], x, n * sizeof(float));
+    } else if (ch == 2) {
+        float *l = an->chan[0];
+        float *r = an->chan[1];
+        for (size_t i = 0; i < n; i++) {
+            l[i] = x[2 * i];
+            r[i] = x[2 * i + 1];
+        }
+    } else {
+        for (size_t c = 0; c < ch; c++) {
+            float *d = an->chan[c];
+            for (size_t i = 0; i < n; i++)
+                d[i] = x[i * ch + c];
+        }
+    }
+}
+
+static void downmix(sm_analyzer *an, size_t ch, size_t n, float inv)
+{
+    float *m = an->mono;
+    if (ch == 1) {
+        memcpy(m, an->chan[0], n * sizeof(float));
+        return;
+    }
+    const float *a = an->chan[0];
+    for (size_t i = 0; i < n; i++)
+        m[i] = a[i];
+    for (size_t c = 1; c < ch; c++) {
+        const float *b = an->chan[c];
+        for (size_t i = 0; i < n; i++)
+            m[i] += b[i];
+    }
+    for (size_t i = 0; i < n; i++)
+        m[i] *= inv;
+}
+
 /* Stream the whole file through every per-sample and per-frame stage. */
 static sm_status stream(sm_analyzer *an, sm_decoder *d, const sm_audio_info *info,
                         struct sm__loudness *lo, struct sm__waveform *wf, int64_t *frames,
@@ -199,20 +256,12 @@ static sm_status stream(sm_analyzer *an, sm_decoder *d, const sm_audio_info *inf
             break;
         size_t n = (size_t)got;
         *frames += got;
-        if (sm__loudness_process(lo, an->block, n))
-            return sm_error_set(err, SM_EINTERNAL, "loudness meter failed");
-        if (sm__waveform_process(wf, an->block, n, info->channels))
+        deinterleave(an, ch, n);
+        if (sm__loudness_process(lo, an->chan, n))
+            return sm_error_set(err, SM_ENOMEM, "out of memory (loudness)");
+        if (sm__waveform_process(wf, an->chan, info->channels, n))
             return sm_error_set(err, SM_ENOMEM, "out of memory (waveform)");
-        if (ch == 1) {
-            memcpy(an->mono, an->block, n * sizeof(float));
-        } else {
-            for (size_t i = 0; i < n; i++) {
-                float s = 0.0f;
-                for (size_t c = 0; c < ch; c++)
-                    s += an->block[i * ch + c];
-                an->mono[i] = s * inv;
-            }
-        }
+        downmix(an, ch, n, inv);
         if (sm__resampler_process(an->rs, an->mono, n, on_resampled, an))
             return sm_error_set(err, SM_EINTERNAL, "resampler failed");
         if (an->oom)

@@ -67,16 +67,21 @@ void sm__waveform_release(struct sm__waveform *w)
     sm__fvec_release(&w->mm);
 }
 
-int sm__waveform_process(struct sm__waveform *w, const float *x, size_t frames, int channels)
+int sm__waveform_process(struct sm__waveform *w, float *const *ch, int channels, size_t n)
 {
-    const size_t ch = (size_t)channels;
-    for (size_t i = 0; i < frames; i++) {
-        const float *f = x + i * ch;
-        float lo = f[0];
-        float hi = f[0];
-        for (size_t c = 1; c < ch; c++) {
-            lo = f[c] < lo ? f[c] : lo;
-            hi = f[c] > hi ? f[c] : hi;
+    size_t off = 0;
+    while (off < n) {
+        size_t take = w->gran - w->cur_n;
+        if (take > n - off)
+            take = n - off;
+        float lo = ch[0][off];
+        float hi = lo;
+        for (int c = 0; c < channels; c++) {
+            const float *x = ch[c] + off;
+            for (size_t i = 0; i < take; i++) {
+                lo = x[i] < lo ? x[i] : lo;
+                hi = x[i] > hi ? x[i] : hi;
+            }
         }
         if (w->cur_n == 0) {
             w->cur_min = lo;
@@ -85,7 +90,9 @@ int sm__waveform_process(struct sm__waveform *w, const float *x, size_t frames, 
             w->cur_min = lo < w->cur_min ? lo : w->cur_min;
             w->cur_max = hi > w->cur_max ? hi : w->cur_max;
         }
-        if (++w->cur_n == w->gran) {
+        w->cur_n += take;
+        off += take;
+        if (w->cur_n == w->gran) {
             if (sm__fvec_push(&w->mm, w->cur_min) || sm__fvec_push(&w->mm, w->cur_max))
                 return -1;
             w->cur_n = 0;

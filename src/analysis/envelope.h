@@ -29,8 +29,9 @@ struct sm__waveform {
 
 void sm__waveform_init(struct sm__waveform *w, size_t points, int64_t declared_frames);
 void sm__waveform_release(struct sm__waveform *w);
-/* Returns 0, or -1 when out of memory. */
-int sm__waveform_process(struct sm__waveform *w, const float *x, size_t frames, int channels);
+/* Feed n frames of planar audio (ch[c] is channel c). Returns 0, or -1 when out
+ * of memory. */
+int sm__waveform_process(struct sm__waveform *w, float *const *ch, int channels, size_t n);
 /* Moves the peaks into a->peaks / a->n_peaks. Returns 0 or -1. */
 int sm__waveform_finish(struct sm__waveform *w, sm_analysis *a);
 

@@ -93,48 +93,104 @@ static void push_sub(struct sm__loudness *l)
     l->pending = 0;
 }
 
-/* K-weight one channel over n frames and return the sum of squares. */
-static double filter_channel(struct sm__loudness *l, int c, const float *x, size_t n)
+/* One filter stage step (transposed direct form II). */
+#define STAGE(q, in, out, za, zb)                                                   \
+    do {                                                                            \
+        out = (q).b0 * (in) + za;                                                   \
+        za = (q).b1 * (in) - (q).a1 * out + zb;                                     \
+        zb = (q).b2 * (in) - (q).a2 * out;                                          \
+    } while (0)
+
+static double flush_denormal(double v)
 {
-    const size_t ch = (size_t)l->channels;
+    return fabs(v) < 1e-30 ? 0.0 : v;
+}
+
+/* K-weight one channel over n samples; returns the sum of squares. */
+static double filter_one(struct sm__loudness *l, int c, const float *x, size_t n)
+{
     const struct sm__biquad p = l->pre;
     const struct sm__biquad r = l->rlb;
     double *z = l->z[c];
     double z0 = z[0], z1 = z[1], z2 = z[2], z3 = z[3];
     double sum = 0.0;
     for (size_t i = 0; i < n; i++) {
-        /* Transposed direct form II, two stages. */
-        double in = (double)x[i * ch];
-        double y = p.b0 * in + z0;
-        z0 = p.b1 * in - p.a1 * y + z1;
-        z1 = p.b2 * in - p.a2 * y;
-        double w = r.b0 * y + z2;
-        z2 = r.b1 * y - r.a1 * w + z3;
-        z3 = r.b2 * y - r.a2 * w;
+        double y;
+        double w;
+        STAGE(p, (double)x[i], y, z0, z1);
+        STAGE(r, y, w, z2, z3);
         sum += w * w;
     }
-    /* Flush denormals so silence after sound stays fast. */
-    z[0] = fabs(z0) < 1e-30 ? 0.0 : z0;
-    z[1] = fabs(z1) < 1e-30 ? 0.0 : z1;
-    z[2] = fabs(z2) < 1e-30 ? 0.0 : z2;
-    z[3] = fabs(z3) < 1e-30 ? 0.0 : z3;
+    z[0] = flush_denormal(z0);
+    z[1] = flush_denormal(z1);
+    z[2] = flush_denormal(z2);
+    z[3] = flush_denormal(z3);
     return sum;
 }
 
-int sm__loudness_process(struct sm__loudness *l, const float *x, size_t frames)
+/* Two channels in one loop: the filters are recursive, so one channel is bound
+ * by the latency of its chain; two independent chains run side by side. */
+static void filter_two(struct sm__loudness *l, int c, int d, const float *x, const float *y,
+                       size_t n, double *sx, double *sy)
 {
-    sm__truepeak_process(&l->tp, x, frames);
-    while (frames > 0) {
+    const struct sm__biquad p = l->pre;
+    const struct sm__biquad r = l->rlb;
+    double *zc = l->z[c];
+    double *zd = l->z[d];
+    double a0 = zc[0], a1 = zc[1], a2 = zc[2], a3 = zc[3];
+    double b0 = zd[0], b1 = zd[1], b2 = zd[2], b3 = zd[3];
+    double s1 = 0.0;
+    double s2 = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double u, v, w, t;
+        STAGE(p, (double)x[i], u, a0, a1);
+        STAGE(p, (double)y[i], v, b0, b1);
+        STAGE(r, u, w, a2, a3);
+        STAGE(r, v, t, b2, b3);
+        s1 += w * w;
+        s2 += t * t;
+    }
+    zc[0] = flush_denormal(a0);
+    zc[1] = flush_denormal(a1);
+    zc[2] = flush_denormal(a2);
+    zc[3] = flush_denormal(a3);
+    zd[0] = flush_denormal(b0);
+    zd[1] = flush_denormal(b1);
+    zd[2] = flush_denormal(b2);
+    zd[3] = flush_denormal(b3);
+    *sx = s1;
+    *sy = s2;
+}
+
+int sm__loudness_process(struct sm__loudness *l, float *const *ch, size_t n)
+{
+    sm__truepeak_process(&l->tp, ch, n);
+    /* The weighted channels, in pairs. */
+    int active[SM_MAX_CHANNELS];
+    int na = 0;
+    for (int c = 0; c < l->channels; c++)
+        if (l->weight[c] > 0.0)
+            active[na++] = c;
+    size_t off = 0;
+    while (off < n) {
         size_t take = l->step - l->pending;
-        if (take > frames)
-            take = frames;
-        for (int c = 0; c < l->channels; c++) {
-            if (l->weight[c] > 0.0)
-                l->acc += l->weight[c] * filter_channel(l, c, x + c, take);
+        if (take > n - off)
+            take = n - off;
+        int k = 0;
+        for (; k + 1 < na; k += 2) {
+            int c = active[k];
+            int d = active[k + 1];
+            double sc;
+            double sd;
+            filter_two(l, c, d, ch[c] + off, ch[d] + off, take, &sc, &sd);
+            l->acc += l->weight[c] * sc + l->weight[d] * sd;
+        }
+        if (k < na) {
+            int c = active[k];
+            l->acc += l->weight[c] * filter_one(l, c, ch[c] + off, take);
         }
         l->pending += take;
-        x += take * (size_t)l->channels;
-        frames -= take;
+        off += take;
         if (l->pending == l->step)
             push_sub(l);
     }

@@ -43,8 +43,10 @@ struct sm__loudness {
 /* Returns 0, or -1 when out of memory or the format is out of range. */
 int sm__loudness_init(struct sm__loudness *l, int rate, int channels);
 void sm__loudness_release(struct sm__loudness *l);
-/* Feed interleaved frames. Returns 0, or -1 when out of memory. */
-int sm__loudness_process(struct sm__loudness *l, const float *x, size_t frames);
+/* Feed n frames of planar audio: ch[c] points at channel c's samples, with
+ * SM__TP_HISTORY writable floats before each (see truepeak.h).
+ * Returns 0, or -1 when out of memory. */
+int sm__loudness_process(struct sm__loudness *l, float *const *ch, size_t n);
 /* Fill the loudness and peak fields of a. */
 void sm__loudness_finish(struct sm__loudness *l, sm_analysis *a);
 

@@ -1,6 +1,7 @@
 /* Fundamental frequency of tonal one-shots: YIN (de Cheveigne and Kawahara 2002)
  * with an FFT difference function. See pitch.h for the method. */
 #include "analysis/pitch.h"
+#include "analysis/stft.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -30,11 +31,8 @@
 
 /* FFTW plans, one pair per power-of-two size, made on first use and kept for the
  * life of the process. The FFTW planner is not thread-safe, so planning happens
- * under this lock; executing a plan on other arrays is thread-safe.
- * Caveat: stft.c plans (and destroys plans) under its own, separate lock, so the
- * two can still meet in the planner when different threads make analyzers and run
- * their first pitch analysis at once. Both should take one shared FFTW lock. */
-static pthread_mutex_t plan_lock = PTHREAD_MUTEX_INITIALIZER;
+ * under the one process-wide FFTW lock that stft.c owns; executing a plan on other
+ * arrays is thread-safe. */
 static fftwf_plan plan_fwd[MAX_LOG2 + 1];
 static fftwf_plan plan_inv[MAX_LOG2 + 1];
 
@@ -101,7 +99,7 @@ static int yin_init(struct yin *y, size_t seg_len, size_t tau_cap)
     y->log2n = log2n;
     y->tau_cap = tau_cap;
 
-    pthread_mutex_lock(&plan_lock);
+    sm__stft_plan_lock();
     if (!plan_fwd[log2n]) {
         /* FFTW_ESTIMATE does not touch the arrays while planning. */
         plan_fwd[log2n] = fftwf_plan_dft_r2c_1d((int)nfft, y->a, y->fa, FFTW_ESTIMATE);
@@ -109,7 +107,7 @@ static int yin_init(struct yin *y, size_t seg_len, size_t tau_cap)
     }
     y->fwd = plan_fwd[log2n];
     y->inv = plan_inv[log2n];
-    pthread_mutex_unlock(&plan_lock);
+    sm__stft_plan_unlock();
     if (!y->fwd || !y->inv) {
         yin_release(y);
         return -1;
@@ -228,13 +226,16 @@ static double yin_run(struct yin *y, const float *x, size_t wlen, size_t taumin,
     if (period < REFINE_LAG / 2.0) {
         double m = floor(REFINE_LAG / period);
         size_t c = (size_t)lround(m * period);
-        for (int step = 0; step < 2; step++) {
+        /* On short or odd input m periods may lie past the lags we computed. */
+        if (c < 1 || c + 2 >= taumax)
+            c = 0;
+        for (int step = 0; c && step < 2; step++) {
             if (c > 1 && y->nd[c - 1] < y->nd[c])
                 c--;
             else if (c + 1 < taumax && y->nd[c + 1] < y->nd[c])
                 c++;
         }
-        if (c + 1 < taumax) {
+        if (c && c + 1 < taumax) {
             double refined = ((double)c + vertex(y->nd, c)) / m;
             if (fabs(refined - period) < 0.02 * period)
                 period = refined;

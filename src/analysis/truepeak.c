@@ -5,13 +5,6 @@
 
 #include <samplemind/alloc.h>
 
-/* Samples of one channel live in ch_buf(tp, c)[0 .. len + SM__TP_BLOCK): the last
- * len - 1 samples of the previous block (history), then up to a block of new ones. */
-static float *ch_buf(struct sm__truepeak *tp, int c)
-{
-    return tp->buf + (size_t)c * (size_t)(tp->len + SM__TP_BLOCK);
-}
-
 int sm__truepeak_init(struct sm__truepeak *tp, int rate, int channels)
 {
     memset(tp, 0, sizeof(*tp));
@@ -33,14 +26,14 @@ int sm__truepeak_init(struct sm__truepeak *tp, int rate, int channels)
             if (l1[f] > (double)tp->gain)
                 tp->gain = (float)l1[f];
     }
-    tp->buf = sm_calloc((size_t)channels * (size_t)(tp->len + SM__TP_BLOCK), sizeof(float));
-    return tp->buf ? 0 : -1;
+    tp->hist = sm_calloc((size_t)channels * (size_t)tp->len, sizeof(float));
+    return tp->hist ? 0 : -1;
 }
 
 void sm__truepeak_release(struct sm__truepeak *tp)
 {
-    sm_free(tp->buf);
-    tp->buf = NULL;
+    sm_free(tp->hist);
+    tp->hist = NULL;
 }
 
 static float max_abs(const float *x, size_t n)
@@ -53,11 +46,10 @@ static float max_abs(const float *x, size_t n)
     return m;
 }
 
-/* Interpolate the block held in b (history + n new samples) and raise tp->peak. */
-static void run_block(struct sm__truepeak *tp, const float *b, size_t n)
+/* Interpolate x[0..n) (x[-len+1..-1] hold the samples before) and raise the peak. */
+static void interpolate(struct sm__truepeak *tp, const float *x, size_t n)
 {
     const int len = tp->len;
-    const float *x = b + len; /* x[i - k] reaches back into the history */
     float acc[SM__TP_BLOCK];
     for (int f = 1; f < tp->factor; f++) {
         memset(acc, 0, n * sizeof(float));
@@ -73,61 +65,52 @@ static void run_block(struct sm__truepeak *tp, const float *b, size_t n)
     }
 }
 
-static void flush_block(struct sm__truepeak *tp)
+static void run_channel(struct sm__truepeak *tp, float *x, size_t n, float *hist)
 {
-    size_t n = tp->fill;
-    if (!n)
-        return;
-    const int len = tp->len;
-    for (int c = 0; c < tp->channels; c++) {
-        float *b = ch_buf(tp, c);
-        float sp = max_abs(b + len, n);
-        if (sp > tp->sample_peak)
-            tp->sample_peak = sp;
-        if (sp > tp->peak)
-            tp->peak = sp;
-        if (tp->factor > 1) {
-            float reach = max_abs(b + 1, (size_t)len - 1 + n);
+    const size_t len = (size_t)tp->len;
+    memcpy(x - len, hist, len * sizeof(float));
+    float sp = max_abs(x, n);
+    if (sp > tp->sample_peak)
+        tp->sample_peak = sp;
+    if (sp > tp->peak)
+        tp->peak = sp;
+    /* The first outputs also reach back into the previous block's samples. */
+    float hp = max_abs(x - (len - 1), len - 1);
+    float bound = (sp > hp ? sp : hp) * tp->gain;
+    if (tp->factor > 1 && bound > tp->peak) {
+        for (size_t off = 0; off < n; off += SM__TP_BLOCK) {
+            size_t b = n - off < SM__TP_BLOCK ? n - off : SM__TP_BLOCK;
+            /* No output of this block can exceed its reach times the gain. */
+            float reach = max_abs(x + off - (len - 1), len - 1 + b);
             if (reach * tp->gain > tp->peak)
-                run_block(tp, b, n);
+                interpolate(tp, x + off, b);
         }
-        /* Keep the last len samples as the next block's history. */
-        memmove(b, b + n, (size_t)len * sizeof(float));
     }
-    tp->fill = 0;
+    if (n >= len) {
+        memcpy(hist, x + n - len, len * sizeof(float));
+    } else {
+        memmove(hist, hist + n, (len - n) * sizeof(float));
+        memcpy(hist + len - n, x, n * sizeof(float));
+    }
 }
 
-void sm__truepeak_process(struct sm__truepeak *tp, const float *x, size_t frames)
+void sm__truepeak_process(struct sm__truepeak *tp, float *const *ch, size_t n)
 {
-    const int ch = tp->channels;
-    const int len = tp->len;
-    while (frames > 0) {
-        size_t take = SM__TP_BLOCK - tp->fill;
-        if (take > frames)
-            take = frames;
-        for (int c = 0; c < ch; c++) {
-            float *dst = ch_buf(tp, c) + len + tp->fill;
-            const float *src = x + c;
-            for (size_t i = 0; i < take; i++)
-                dst[i] = src[i * (size_t)ch];
-        }
-        tp->fill += take;
-        x += take * (size_t)ch;
-        frames -= take;
-        if (tp->fill == SM__TP_BLOCK)
-            flush_block(tp);
-    }
+    if (!n)
+        return;
+    for (int c = 0; c < tp->channels; c++)
+        run_channel(tp, ch[c], n, tp->hist + (size_t)c * (size_t)tp->len);
 }
 
 void sm__truepeak_finish(struct sm__truepeak *tp)
 {
-    flush_block(tp);
     /* Let the filter ring out over len zeros, as libebur128's delay line does. */
-    const int len = tp->len;
-    for (int c = 0; c < tp->channels; c++)
-        memset(ch_buf(tp, c) + len, 0, (size_t)len * sizeof(float));
-    tp->fill = (size_t)len;
+    float buf[SM__TP_HISTORY + SM__TP_MAXLEN];
     float sp = tp->sample_peak;
-    flush_block(tp);
+    for (int c = 0; c < tp->channels; c++) {
+        memset(buf, 0, sizeof(buf));
+        float *x = buf + SM__TP_HISTORY;
+        run_channel(tp, x, (size_t)tp->len, tp->hist + (size_t)c * (size_t)tp->len);
+    }
     tp->sample_peak = sp;
 }

@@ -17,6 +17,9 @@
 #define SM__TP_TAPS 49
 #define SM__TP_BLOCK 256
 #define SM__TP_MAXLEN 25 /* taps per branch at 2x */
+/* Planar input must have this many writable floats before each channel's data:
+ * the meter puts the previous block's last samples there. */
+#define SM__TP_HISTORY 32
 
 struct sm__truepeak {
     int channels;
@@ -26,15 +29,15 @@ struct sm__truepeak {
     float gain;                         /* the largest branch L1 norm */
     float peak;                         /* true peak so far, linear */
     float sample_peak;                  /* sample peak so far, linear */
-    size_t fill;                        /* samples waiting in buf beyond the history */
-    float *buf;                         /* per channel: len history + SM__TP_BLOCK */
+    float *hist;                        /* per channel: the last len samples seen */
 };
 
 /* Returns 0, or -1 when out of memory or channels is out of range. */
 int sm__truepeak_init(struct sm__truepeak *tp, int rate, int channels);
 void sm__truepeak_release(struct sm__truepeak *tp);
-/* Feed interleaved frames. */
-void sm__truepeak_process(struct sm__truepeak *tp, const float *x, size_t frames);
+/* Feed n frames of planar audio: ch[c] points at channel c's samples, with
+ * SM__TP_HISTORY writable floats before it (they are overwritten). */
+void sm__truepeak_process(struct sm__truepeak *tp, float *const *ch, size_t n);
 /* Flush; afterwards tp->peak and tp->sample_peak are final. */
 void sm__truepeak_finish(struct sm__truepeak *tp);
 

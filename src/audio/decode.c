@@ -1,6 +1,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -208,6 +210,19 @@ sm_decoder *sm_decoder_open(const char *path, sm_audio_info *info, sm_error *err
     return d;
 }
 
+/* Any NaN or Inf? A branch-free pass the compiler vectorises; the fix-up loop
+ * runs only on the rare block that needs it. */
+static bool has_nonfinite(const float *x, size_t n)
+{
+    uint32_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &x[i], sizeof(u));
+        bad |= (uint32_t)((u & 0x7f800000u) == 0x7f800000u);
+    }
+    return bad != 0;
+}
+
 int64_t sm_decoder_read(sm_decoder *d, float *buf, size_t frames, sm_error *err)
 {
     if (!d || !buf) {
@@ -224,10 +239,12 @@ int64_t sm_decoder_read(sm_decoder *d, float *buf, size_t frames, sm_error *err)
         return -1;
     }
     size_t count = (size_t)n * (size_t)d->channels;
-    for (size_t i = 0; i < count; i++) {
-        if (!isfinite(buf[i])) {
-            buf[i] = 0.0f;
-            d->nonfinite++;
+    if (has_nonfinite(buf, count)) {
+        for (size_t i = 0; i < count; i++) {
+            if (!isfinite(buf[i])) {
+                buf[i] = 0.0f;
+                d->nonfinite++;
+            }
         }
     }
     return (int64_t)n;

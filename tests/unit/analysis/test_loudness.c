@@ -17,14 +17,22 @@ static void measure(const float *x, size_t frames, int ch, int rate, sm_analysis
     /* Odd block sizes: results must not depend on how audio arrives. */
     size_t off = 0;
     size_t step = 1;
+    float *planar = malloc((size_t)ch * (SM__TP_HISTORY + 5000) * sizeof(float));
+    float *chan[SM_MAX_CHANNELS];
+    for (int c = 0; c < ch; c++)
+        chan[c] = planar + (size_t)c * (SM__TP_HISTORY + 5000) + SM__TP_HISTORY;
     while (off < frames) {
         size_t n = step < frames - off ? step : frames - off;
-        assert_int_equal(sm__loudness_process(&lo, x + off * (size_t)ch, n), 0);
+        for (size_t i = 0; i < n; i++)
+            for (int c = 0; c < ch; c++)
+                chan[c][i] = x[(off + i) * (size_t)ch + (size_t)c];
+        assert_int_equal(sm__loudness_process(&lo, chan, n), 0);
         off += n;
         step = step * 3 + 7;
         if (step > 5000)
             step = 1;
     }
+    free(planar);
     sm__loudness_finish(&lo, a);
     sm__loudness_release(&lo);
 }
