@@ -12,7 +12,8 @@ int sm__truepeak_init(struct sm__truepeak *tp, int rate, int channels)
         return -1;
     tp->channels = channels;
     tp->factor = rate < 96000 ? 4 : rate < 192000 ? 2 : 1;
-    tp->len = (SM__TP_TAPS + tp->factor - 1) / tp->factor;
+    /* Taps per branch; without oversampling there is nothing to interpolate. */
+    tp->len = tp->factor > 1 ? (SM__TP_TAPS + tp->factor - 1) / tp->factor : 1;
     if (tp->factor > 1) {
         double l1[4] = {0};
         for (int j = 0; j < SM__TP_TAPS; j++) {

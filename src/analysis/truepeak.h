@@ -20,6 +20,7 @@
 /* Planar input must have this many writable floats before each channel's data:
  * the meter puts the previous block's last samples there. */
 #define SM__TP_HISTORY 32
+_Static_assert(SM__TP_HISTORY >= SM__TP_MAXLEN, "history must hold a branch");
 
 struct sm__truepeak {
     int channels;
