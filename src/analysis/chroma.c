@@ -6,6 +6,7 @@
 
 #include "analysis/chroma.h"
 #include "analysis/stft.h"
+#include "util/simd.h"
 
 #define SM__CHROMA_FMIN 55.0
 #define SM__CHROMA_FMAX 5000.0
@@ -42,7 +43,7 @@ void sm__chroma_init(struct sm__chroma *c)
     memset(c, 0, sizeof(*c));
 }
 
-void sm__chroma_process(struct sm__chroma *c, const struct sm__frame *f)
+SM__HOT void sm__chroma_process(struct sm__chroma *c, const struct sm__frame *f)
 {
     if (sm__stft_is_silent(f))
         return;

@@ -4,6 +4,7 @@
 
 #include "analysis/mel.h"
 #include "analysis/stft.h"
+#include "util/simd.h"
 
 /* Adjacent triangles overlap by at most one band, so each bin has at most two
  * non-zero weights. */
@@ -88,7 +89,7 @@ const struct sm__mel *sm__mel_get(void)
     return &mel_bank;
 }
 
-void sm__mel_apply(const struct sm__mel *m, const float *power, float *mel)
+SM__HOT void sm__mel_apply(const struct sm__mel *m, const float *power, float *mel)
 {
     for (size_t b = 0; b < SM_AN_NMEL; b++) {
         const float *w = m->w + m->offset[b];
@@ -120,7 +121,7 @@ void sm__mfcc_init(struct sm__mfcc *m)
         m->c[k] = (struct sm__running){0.0, 0.0, 0.0};
 }
 
-void sm__mfcc_compute(const float *mel, float *c)
+SM__HOT void sm__mfcc_compute(const float *mel, float *c)
 {
     /* 10 log10(x) = (10 / ln 10) ln(x). */
     const float db = 4.34294482f;

@@ -6,6 +6,7 @@
 
 #include "analysis/spectral.h"
 #include "analysis/stft.h"
+#include "util/simd.h"
 
 /* The main loops run over the first SM__SPEC_BODY bins in eight lanes (so gcc
  * can vectorise the sums without reassociating), then the last bin alone. */
@@ -143,7 +144,7 @@ static inline float max2(float a, float b)
  *    tail after the last whole chunk);
  * 3. those few chunks are filtered branch-free for values >= T and only the
  *    survivors (a few times q) are ranked, instead of all n values. */
-static float top_mean(const float *x, size_t n, size_t q, float sign)
+SM__HOT static float top_mean(const float *x, size_t n, size_t q, float sign)
 {
     if (q == 0 || q > SM__CONTRAST_QMAX || n == 0)
         return 0.0f;
@@ -229,7 +230,7 @@ static size_t rolloff_bin(const float *pw, float thr)
     return k;
 }
 
-void sm__spectral_frame(const struct sm__frame *f, const float *prev, float *next_prev,
+SM__HOT void sm__spectral_frame(const struct sm__frame *f, const float *prev, float *next_prev,
                         double *d, double *contrast)
 {
     pthread_once(&tables_once, build_tables);

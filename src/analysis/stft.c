@@ -11,6 +11,7 @@
 #include <samplemind/alloc.h>
 
 #include "analysis/stft.h"
+#include "util/simd.h"
 
 /* The sliding buffer holds one frame plus room for this many hops, so the
  * samples left over are moved to the front only once every SM__STFT_SLACK hops. */
@@ -138,7 +139,7 @@ static void magnitudes(const float *pw, float *mag)
 }
 
 /* Transform the frame at buf + start and hand it to fn. */
-static void emit(struct sm__stft *s, sm__frame_fn fn, void *userdata)
+SM__HOT static void emit(struct sm__stft *s, sm__frame_fn fn, void *userdata)
 {
     const float *x = s->buf + s->start;
     float *in = s->in;

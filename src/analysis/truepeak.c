@@ -5,6 +5,8 @@
 
 #include <samplemind/alloc.h>
 
+#include "util/simd.h"
+
 int sm__truepeak_init(struct sm__truepeak *tp, int rate, int channels)
 {
     memset(tp, 0, sizeof(*tp));
@@ -37,7 +39,7 @@ void sm__truepeak_release(struct sm__truepeak *tp)
     tp->hist = NULL;
 }
 
-static float max_abs(const float *x, size_t n)
+SM__HOT static float max_abs(const float *x, size_t n)
 {
     float m = 0.0f;
     for (size_t i = 0; i < n; i++) {
@@ -48,7 +50,7 @@ static float max_abs(const float *x, size_t n)
 }
 
 /* Interpolate x[0..n) (x[-len+1..-1] hold the samples before) and raise the peak. */
-static void interpolate(struct sm__truepeak *tp, const float *x, size_t n)
+SM__HOT static void interpolate(struct sm__truepeak *tp, const float *x, size_t n)
 {
     const int len = tp->len;
     float acc[SM__TP_BLOCK];
