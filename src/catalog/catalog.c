@@ -96,17 +96,15 @@ char *sm__catalog_path_words(const char *path, const char *root)
     size_t rl = root ? strlen(root) : 0;
     if (rl > 0 && !strncmp(path, root, rl) && path[rl] == '/')
         rel = path + rl + 1;
-    /* Drop the extension of the file name. */
-    size_t len = strlen(rel);
-    const char *slash = strrchr(rel, '/');
-    const char *dot = strrchr(rel, '.');
-    if (dot && (!slash || dot > slash))
-        len = (size_t)(dot - rel);
     char *clean = sm__utf8_sanitize(rel);
     if (!clean)
         return NULL;
-    if (len > strlen(clean))
-        len = strlen(clean);
+    /* Drop the extension of the file name. */
+    size_t len = strlen(clean);
+    const char *slash = strrchr(clean, '/');
+    const char *dot = strrchr(clean, '.');
+    if (dot && (!slash || dot > slash))
+        len = (size_t)(dot - clean);
     /* Each word at most doubles (the whole word plus its camelCase parts). */
     char *out = sm_malloc(len * 3 + 2);
     if (!out) {

@@ -191,9 +191,14 @@ sm_status sm__scan_walk(const char *root, struct sm__walk_result *out, const vol
                         sm_error *err)
 {
     struct visited seen = {NULL, NULL, 0, 0};
+    /* Real folders first, symlinked ones after, so a folder reached both ways is
+     * catalogued under its real path. */
     char **stack = NULL;
     size_t n_stack = 0;
     size_t cap_stack = 0;
+    char **links = NULL;
+    size_t n_links = 0;
+    size_t cap_links = 0;
     sm_status rc = SM_OK;
     struct stat sb;
     if (stat(root, &sb) != 0) {
@@ -208,10 +213,10 @@ sm_status sm__scan_walk(const char *root, struct sm__walk_result *out, const vol
         return sm_error_set(err, SM_ENOMEM, "scan: out of memory");
     }
     bool first = true;
-    while (n_stack > 0 && rc == SM_OK) {
+    while ((n_stack > 0 || n_links > 0) && rc == SM_OK) {
         if (stop && *stop)
             break;
-        char *dir = stack[--n_stack];
+        char *dir = n_stack > 0 ? stack[--n_stack] : links[--n_links];
         int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         int open_errno = dfd < 0 ? errno : 0;
         DIR *d = NULL;
@@ -261,7 +266,10 @@ sm_status sm__scan_walk(const char *root, struct sm__walk_result *out, const vol
                 continue; /* vanished, or a dangling link */
             if (S_ISDIR(sb.st_mode)) {
                 char *p = join(dir, name);
-                if (!p || push_str(&stack, &n_stack, &cap_stack, p) != 0) {
+                int pushed = !p                ? -1
+                             : type == DT_LNK ? push_str(&links, &n_links, &cap_links, p)
+                                              : push_str(&stack, &n_stack, &cap_stack, p);
+                if (pushed != 0) {
                     sm_free(p);
                     rc = sm_error_set(err, SM_ENOMEM, "scan: out of memory");
                 }
@@ -280,6 +288,9 @@ sm_status sm__scan_walk(const char *root, struct sm__walk_result *out, const vol
     while (n_stack > 0)
         sm_free(stack[--n_stack]);
     sm_free(stack);
+    while (n_links > 0)
+        sm_free(links[--n_links]);
+    sm_free(links);
     sm_free(seen.v);
     sm_free(seen.used);
     return rc;
