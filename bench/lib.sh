@@ -1,15 +1,18 @@
 # Shared benchmark helpers. Figures are CPU seconds (user + sys) of the child,
-# wall seconds and peak RSS, measured by the kernel's rusage, so a busy machine
-# skews wall time but not CPU time.
+# wall seconds and peak RSS, from the kernel's rusage of that one child, so a
+# busy machine skews wall time more than CPU time.
 
 # cpu_run CMD...: prints "cpu_s wall_s maxrss_kb exit_code" for one run.
+# maxrss here includes the forking interpreter's image; use peak_rss for memory.
 cpu_run() {
     python3 - "$@" <<'PY'
-import resource, subprocess, sys, time
+import os, subprocess, sys, time
+# wait4 on the child itself: its own rusage, nothing of this interpreter's.
 t = time.monotonic()
-r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-u = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(f"{u.ru_utime + u.ru_stime:.4f} {time.monotonic() - t:.4f} {u.ru_maxrss} {r.returncode}")
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+_, status, u = os.wait4(p.pid, 0)
+wall = time.monotonic() - t
+print(f"{u.ru_utime + u.ru_stime:.4f} {wall:.4f} {u.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
 PY
 }
 
@@ -44,3 +47,9 @@ best_wall() {
 }
 
 ratio() { python3 -c "print(f'{$1 / $2:.${3:-1}f}')"; }
+
+# peak_rss CMD...: peak resident set of the command in KB (GNU time, a small
+# C parent, so nothing of an interpreter is counted).
+peak_rss() {
+    /usr/bin/time -f "%M" -o /dev/fd/3 "$@" 3>&1 >/dev/null 2>/dev/null
+}

@@ -13,8 +13,9 @@ echo "|---|---|---|---|---|"
 for minutes in ${BENCH_MINUTES:-1 10 60}; do
     f="$tmp/long_${minutes}min.wav"
     "$build/sm-gen" long "$f" --seconds $((minutes * 60)) --rate 44100 --channels 2 >/dev/null
-    read -r c _ rss rc < <(cpu_run "$build/samplemind" analyze --json --jobs 1 "$f")
+    read -r c _ _ rc < <(cpu_run "$build/samplemind" analyze --json --jobs 1 "$f")
     [ "$rc" = 0 ] || { echo "analyze failed on $f" >&2; exit 1; }
+    rss=$(peak_rss "$build/samplemind" analyze --json --jobs 1 "$f")
     echo "| ${minutes} min 44.1 kHz stereo WAV | $(du -m "$f" | cut -f1) MB | $((rss / 1024)) MB | $c | $(ratio $((minutes * 60)) "$c" 0) |"
     rm -f "$f"
 done

@@ -15,7 +15,7 @@ pkgs=(
   # tests, fuzzing, sanitizers
   libcmocka-dev clang libclang-rt-14-dev
   # benchmarks: the tools we compare against
-  aubio-tools bpm-tools ffmpeg sox hyperfine
+  aubio-tools bpm-tools ffmpeg sox hyperfine time
   wrk nginx-light python3-fastapi python3-uvicorn python3-redis
 )
 
