@@ -51,5 +51,9 @@ ratio() { python3 -c "print(f'{$1 / $2:.${3:-1}f}')"; }
 # peak_rss CMD...: peak resident set of the command in KB (GNU time, a small
 # C parent, so nothing of an interpreter is counted).
 peak_rss() {
-    /usr/bin/time -f "%M" -o /dev/fd/3 "$@" 3>&1 >/dev/null 2>/dev/null
+    local f
+    f=$(mktemp)
+    /usr/bin/time -f "%M" -o "$f" "$@" >/dev/null 2>&1
+    tail -n 1 "$f"
+    rm -f "$f"
 }
