@@ -39,7 +39,7 @@ static const struct opt opts[] = {
      "where analyze?store=true keeps uploads (default DATA_DIR/uploads)"},
     {"access_log", OPT_STR, OFF(access_log), "stderr", 0, 0,
      "access log: stderr, off, or a file (JSON lines)"},
-    {"threads", OPT_INT, OFF(threads), "0", 0, 256, "request threads (0: one per core)"},
+    {"threads", OPT_INT, OFF(threads), "0", 0, 256, "request threads (0: two per core)"},
     {"workers", OPT_INT, OFF(workers), "0", 0, 256, "job and analysis threads (0: one per core)"},
     {"max_body", OPT_SIZE, OFF(max_body), "1M", 1, 1e9, "largest JSON body (413 beyond)"},
     {"max_upload", OPT_SIZE, OFF(max_upload), "256M", 1, 1e12, "largest upload for analyze"},
