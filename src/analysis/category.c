@@ -16,8 +16,6 @@
 #define PATH_LIKELIHOOD 8.0
 /* Audio at least this confident is never overruled by a path word. */
 #define AUDIO_STRONG 0.75
-/* Frames per second of rms_env. */
-#define ENV_FPS (22050.0 / 512.0)
 
 static const char *const feature_names[SM__CAT_NFEAT] = {
     "log_centroid", "centroid_cv", "log_bandwidth", "log_rolloff", "rolloff_cv",
@@ -136,7 +134,6 @@ void sm__category_features(const sm_analysis *a, float *out)
         for (int i = 0; i < 4; i++)
             out[k++] = NAN;
     }
-    (void)ENV_FPS;
 }
 
 /* True when the analysis holds no usable signal (silence or no frames). */
