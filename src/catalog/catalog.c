@@ -105,13 +105,17 @@ char *sm__catalog_path_words(const char *path, const char *root)
     const char *dot = strrchr(clean, '.');
     if (dot && (!slash || dot > slash))
         len = (size_t)(dot - clean);
-    /* Each word at most doubles (the whole word plus its camelCase parts). */
+    /* Whole words first (so phrases match), then their camelCase / digit parts. */
     char *out = sm_malloc(len * 3 + 2);
-    if (!out) {
+    char *parts = sm_malloc(len * 3 + 2);
+    if (!out || !parts) {
+        sm_free(out);
+        sm_free(parts);
         sm_free(clean);
         return NULL;
     }
     size_t n = 0;
+    size_t np = 0;
     size_t i = 0;
     while (i < len) {
         unsigned char c = (unsigned char)clean[i];
@@ -122,13 +126,12 @@ char *sm__catalog_path_words(const char *path, const char *root)
         size_t start = i;
         while (i < len && (isalnum((unsigned char)clean[i]) || (unsigned char)clean[i] >= 0x80))
             i++;
-        /* The whole word, then its parts split at letter/digit and lower/Upper. */
         append_word(out, &n, clean + start, i - start);
         size_t p = start;
-        size_t parts = 0;
+        size_t cuts = 0;
         size_t part_start[64];
         size_t part_len[64];
-        for (size_t j = start + 1; j <= i && parts < 64; j++) {
+        for (size_t j = start + 1; j <= i && cuts < 64; j++) {
             bool cut = j == i;
             if (!cut) {
                 unsigned char a = (unsigned char)clean[j - 1];
@@ -137,16 +140,23 @@ char *sm__catalog_path_words(const char *path, const char *root)
                       (islower(a) && isupper(b));
             }
             if (cut) {
-                part_start[parts] = p;
-                part_len[parts] = j - p;
-                parts++;
+                part_start[cuts] = p;
+                part_len[cuts] = j - p;
+                cuts++;
                 p = j;
             }
         }
-        if (parts > 1)
-            for (size_t k = 0; k < parts; k++)
-                append_word(out, &n, clean + part_start[k], part_len[k]);
+        if (cuts > 1)
+            for (size_t k = 0; k < cuts; k++)
+                append_word(parts, &np, clean + part_start[k], part_len[k]);
     }
+    if (np > 0) {
+        if (n > 0)
+            out[n++] = ' ';
+        memcpy(out + n, parts, np);
+        n += np;
+    }
+    sm_free(parts);
     out[n] = '\0';
     sm_free(clean);
     return out;

@@ -304,7 +304,7 @@ static const char show_usage[] =
 int sm_cmd_show(struct sm_cli *cli, int argc, char **argv)
 {
     unsigned flags = 0;
-    int first = argc;
+    int n_targets = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--embedding")) {
             flags |= SM_JSON_EMBEDDING;
@@ -319,11 +319,10 @@ int sm_cmd_show(struct sm_cli *cli, int argc, char **argv)
             sm_cli_error(cli, "show: unknown flag '%s'", argv[i]);
             return SM_EXIT_USAGE;
         } else {
-            first = i;
-            break;
+            n_targets++;
         }
     }
-    if (first >= argc) {
+    if (n_targets == 0) {
         sm_cli_error(cli, "show: give a catalog id or a path");
         fputs(show_usage, stderr);
         return SM_EXIT_USAGE;
@@ -334,7 +333,9 @@ int sm_cmd_show(struct sm_cli *cli, int argc, char **argv)
     if (!cat)
         return SM_EXIT_FAILED;
     int rc = SM_EXIT_OK;
-    for (int i = first; i < argc; i++) {
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-' && argv[i][1] == '-' && argv[i][2])
+            continue;
         sm_sample s;
         sm_sample_init(&s);
         if (sm_cli_find_sample(cli, cat, argv[i], &s) != 0) {

@@ -419,10 +419,10 @@ static void test_catalog__path_words(void **state)
 {
     (void)state;
     char *w = sm__catalog_path_words("/lib/Drums/DeepKick_01.wav", "/lib");
-    assert_string_equal(w, "drums deepkick deep kick 01");
+    assert_string_equal(w, "drums deepkick 01 deep kick");
     sm_free(w);
     w = sm__catalog_path_words("/x/808Bass-Long.aif", "/lib");
-    assert_string_equal(w, "x 808bass 808 bass long");
+    assert_string_equal(w, "x 808bass long 808 bass");
     sm_free(w);
     w = sm__catalog_path_words("/lib/caf\xff.wav", "/lib");
     assert_non_null(w);
