@@ -64,10 +64,11 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static void fmt_num(char *buf, size_t size, double v, const char *fmt)
+/* v with `decimals` digits, or "-" when undefined. */
+static void fmt_num(char *buf, size_t size, double v, int decimals)
 {
     if (isfinite(v))
-        snprintf(buf, size, fmt, v);
+        snprintf(buf, size, "%.*f", decimals, v);
     else
         snprintf(buf, size, "-");
 }
@@ -93,12 +94,12 @@ static void table_row(const struct result *r, const char *path)
     }
     const sm_analysis *a = &r->a;
     char dur[16], lufs[16], peak[16], bpm[16], key[16] = "-", note[8] = "-";
-    fmt_num(dur, sizeof(dur), a->duration, "%.2f");
+    fmt_num(dur, sizeof(dur), a->duration, 2);
     fmt_num(lufs, sizeof(lufs), isfinite(a->integrated_lufs) ? a->integrated_lufs
                                                              : a->momentary_max_lufs,
-            "%.1f");
-    fmt_num(peak, sizeof(peak), a->true_peak_dbtp, "%.1f");
-    fmt_num(bpm, sizeof(bpm), a->has_tempo ? a->bpm : (double)NAN, "%.1f");
+            1);
+    fmt_num(peak, sizeof(peak), a->true_peak_dbtp, 1);
+    fmt_num(bpm, sizeof(bpm), a->has_tempo ? a->bpm : (double)NAN, 1);
     if (a->has_key) {
         char name[16];
         char cam[8];
