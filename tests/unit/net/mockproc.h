@@ -22,6 +22,30 @@ struct mockproc {
     char dir[256];
 };
 
+/* Every process started, so a failed test (cmocka longjmps) cannot leak one. */
+static pid_t mp_started[16];
+
+static inline void mp_track(pid_t pid)
+{
+    for (int i = 0; i < 16; i++) {
+        if (!mp_started[i]) {
+            mp_started[i] = pid;
+            return;
+        }
+    }
+}
+
+static inline void mp_stop_all(void)
+{
+    for (int i = 0; i < 16; i++) {
+        if (mp_started[i] > 0) {
+            kill(mp_started[i], SIGKILL);
+            waitpid(mp_started[i], NULL, 0);
+        }
+        mp_started[i] = 0;
+    }
+}
+
 static inline void mp_sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -79,6 +103,7 @@ static inline int mp_start_mock(struct mockproc *m)
         _exit(127);
     }
     m->pid = pid;
+    mp_track(pid);
     for (int i = 0; i < 200; i++) {
         FILE *f = fopen(pf, "r");
         if (f) {
@@ -102,6 +127,9 @@ static inline void mp_stop(struct mockproc *m)
     if (m->pid > 0) {
         kill(m->pid, SIGKILL);
         waitpid(m->pid, NULL, 0);
+        for (int i = 0; i < 16; i++)
+            if (mp_started[i] == m->pid)
+                mp_started[i] = 0;
     }
     m->pid = 0;
 }
@@ -125,13 +153,14 @@ static inline int mp_start_redis(struct mockproc *m, int port)
     snprintf(portstr, sizeof(portstr), "%d", port);
     pid_t pid = fork();
     if (pid == 0) {
-        if (chdir(m->dir) != 0)
+        if (chdir(m->dir) != 0 || !freopen("/dev/null", "w", stdout))
             _exit(126);
         execlp("redis-server", "redis-server", "--port", portstr, "--bind", "127.0.0.1",
                "--save", "", "--appendonly", "no", "--dir", m->dir, (char *)NULL);
         _exit(127);
     }
     m->pid = pid;
+    mp_track(pid);
     for (int i = 0; i < 200; i++) {
         int fd = socket(AF_INET, SOCK_STREAM, 0);
         struct sockaddr_in sa;

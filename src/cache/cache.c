@@ -1,0 +1,250 @@
+/* The cache interface: key derivation, backend dispatch, degradation to a miss. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include <samplemind/alloc.h>
+#include <samplemind/cache.h>
+#include <samplemind/log.h>
+
+#include "cache/cache_int.h"
+#include "util/hash.h"
+
+struct sm_cache {
+    const struct sm__cache_backend *be;
+    void *impl;
+    sm_cache_opts o;
+    pthread_mutex_t lock; /* guards the counters below */
+    uint64_t hits, misses, errors;
+    uint64_t unreported_errors; /* errors not yet added to the shared counter */
+    double last_warning_ms;
+};
+
+double sm__cache_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+int64_t sm__cache_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+sm_cache *sm_cache_open(const char *url, const sm_cache_opts *opts, sm_error *err)
+{
+    if (!url || !url[0]) {
+        sm_error_set(err, SM_EINVAL, "cache: an empty URL");
+        return NULL;
+    }
+    if (sm__crypto_init() != 0) {
+        sm_error_set(err, SM_EINTERNAL, "libsodium failed to initialise");
+        return NULL;
+    }
+    sm_cache *c = sm_calloc(1, sizeof(*c));
+    if (!c) {
+        sm_error_set(err, SM_ENOMEM, "out of memory");
+        return NULL;
+    }
+    if (opts)
+        c->o = *opts;
+    if (c->o.ttl_s <= 0)
+        c->o.ttl_s = SM_CACHE_DEFAULT_TTL;
+    if (c->o.op_timeout_ms <= 0)
+        c->o.op_timeout_ms = 250;
+    if (c->o.reconnect_ms <= 0)
+        c->o.reconnect_ms = 1000;
+    pthread_mutex_init(&c->lock, NULL);
+    if (!strncmp(url, "redis://", 8)) {
+        c->be = &sm__cache_redis;
+        c->impl = sm__cache_redis_open(url, &c->o, err);
+    } else if (strstr(url, "://") && strncmp(url, "sqlite://", 9)) {
+        sm_error_set(err, SM_EINVAL, "cache: unknown URL scheme (use sqlite:// or redis://)");
+    } else {
+        const char *path = url;
+        if (!strncmp(url, "sqlite://", 9))
+            path = url + 9;
+        c->be = &sm__cache_sqlite;
+        c->impl = sm__cache_sqlite_open(path, &c->o, err);
+    }
+    if (!c->impl) {
+        pthread_mutex_destroy(&c->lock);
+        sm_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void sm_cache_close(sm_cache *c)
+{
+    if (!c)
+        return;
+    if (c->unreported_errors)
+        c->be->add_errors(c->impl, c->unreported_errors);
+    c->be->close(c->impl);
+    pthread_mutex_destroy(&c->lock);
+    sm_free(c);
+}
+
+void sm_cache_key(const char *provider, const void *request, size_t len,
+                  char out[SM_CACHE_KEY_SIZE])
+{
+    size_t n = provider ? strlen(provider) : 0;
+    if (n > SM_CACHE_PROVIDER_MAX)
+        n = SM_CACHE_PROVIDER_MAX;
+    if (n)
+        memcpy(out, provider, n);
+    out[n] = ':';
+    unsigned char d[32];
+    crypto_generichash(d, sizeof(d), request, (unsigned long long)len, NULL, 0);
+    sodium_bin2hex(out + n + 1, 65, d, sizeof(d));
+}
+
+/* Counts an error and warns, at most once a second so a dead cache does not flood. */
+static void failed(sm_cache *c, const char *op, const char *why)
+{
+    pthread_mutex_lock(&c->lock);
+    c->errors++;
+    c->unreported_errors++;
+    double t = sm__cache_now_ms();
+    bool warn = t - c->last_warning_ms >= 1000.0;
+    if (warn)
+        c->last_warning_ms = t;
+    pthread_mutex_unlock(&c->lock);
+    if (warn)
+        SM_LOG(SM_LOG_WARN, "cache (%s) %s failed, treated as a miss: %s", c->be->name, op, why);
+}
+
+static void report_errors(sm_cache *c)
+{
+    pthread_mutex_lock(&c->lock);
+    uint64_t n = c->unreported_errors;
+    c->unreported_errors = 0;
+    pthread_mutex_unlock(&c->lock);
+    if (n && c->be->add_errors(c->impl, n) != 0) {
+        /* Still unreachable: keep them for the next time. */
+        pthread_mutex_lock(&c->lock);
+        c->unreported_errors += n;
+        pthread_mutex_unlock(&c->lock);
+    }
+}
+
+enum sm_cache_result sm_cache_get(sm_cache *c, const char *key, char **value, size_t *len)
+{
+    *value = NULL;
+    if (len)
+        *len = 0;
+    if (!c || !key)
+        return SM_CACHE_MISS;
+    char why[256] = "";
+    size_t n = 0;
+    int r = c->be->get(c->impl, key, value, &n, why, sizeof(why));
+    if (r < 0) {
+        failed(c, "get", why);
+        return SM_CACHE_MISS;
+    }
+    pthread_mutex_lock(&c->lock);
+    if (r > 0)
+        c->hits++;
+    else
+        c->misses++;
+    bool backlog = c->unreported_errors > 0;
+    pthread_mutex_unlock(&c->lock);
+    if (backlog)
+        report_errors(c);
+    if (len)
+        *len = n;
+    return r > 0 ? SM_CACHE_HIT : SM_CACHE_MISS;
+}
+
+bool sm_cache_put(sm_cache *c, const char *key, const char *value, size_t len, long ttl_s)
+{
+    if (!c || !key || !value)
+        return false;
+    char provider[SM_CACHE_PROVIDER_MAX + 1];
+    size_t p = strcspn(key, ":");
+    if (p > SM_CACHE_PROVIDER_MAX)
+        p = SM_CACHE_PROVIDER_MAX;
+    memcpy(provider, key, p);
+    provider[p] = '\0';
+    long ttl = ttl_s > 0 ? ttl_s : c->o.ttl_s;
+    char why[256] = "";
+    if (c->be->put(c->impl, key, provider, value, len, ttl * 1000L, why, sizeof(why)) < 0) {
+        failed(c, "put", why);
+        return false;
+    }
+    return true;
+}
+
+sm_status sm_cache_clear(sm_cache *c, const char *provider, uint64_t *removed, sm_error *err)
+{
+    if (removed)
+        *removed = 0;
+    if (!c)
+        return sm_error_set(err, SM_EINVAL, "cache: no cache");
+    if (provider && (!provider[0] || strchr(provider, ':') || strchr(provider, '*') ||
+                     strchr(provider, '?') || strchr(provider, '[')))
+        return sm_error_set(err, SM_EINVAL, "cache: bad provider name '%s'", provider);
+    char why[256] = "";
+    if (c->be->clear(c->impl, provider, removed, why, sizeof(why)) < 0)
+        return sm_error_set(err, SM_EIO, "cache (%s) clear failed: %s", c->be->name, why);
+    if (!provider) {
+        pthread_mutex_lock(&c->lock);
+        c->hits = 0;
+        c->misses = 0;
+        c->errors = 0;
+        c->unreported_errors = 0;
+        pthread_mutex_unlock(&c->lock);
+    }
+    return SM_OK;
+}
+
+void sm_cache_stats_get(sm_cache *c, sm_cache_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!c)
+        return;
+    report_errors(c);
+    snprintf(out->backend, sizeof(out->backend), "%s", c->be->name);
+    out->up = c->be->stats(c->impl, out) == 0;
+    pthread_mutex_lock(&c->lock);
+    out->local_hits = c->hits;
+    out->local_misses = c->misses;
+    out->local_errors = c->errors;
+    if (!out->up) {
+        /* Shared counters unreachable: show what this process saw. */
+        out->hits = c->hits;
+        out->misses = c->misses;
+        out->errors = c->errors;
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+char *sm_cache_stats_json(const sm_cache_stats *s)
+{
+    uint64_t total = s->hits + s->misses;
+    json_t *o = json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:f, s:{s:I, s:I, s:I}}",
+                          "backend", s->backend, "location", s->location, "up", s->up,
+                          "hits", (json_int_t)s->hits, "misses", (json_int_t)s->misses,
+                          "errors", (json_int_t)s->errors, "entries", (json_int_t)s->entries,
+                          "hit_rate", total ? (double)s->hits / (double)total : 0.0, "process",
+                          "hits", (json_int_t)s->local_hits, "misses",
+                          (json_int_t)s->local_misses, "errors", (json_int_t)s->local_errors);
+    if (!o)
+        return NULL;
+    char *txt = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (!txt)
+        return NULL;
+    char *out = sm_strdup(txt);
+    free(txt);
+    return out;
+}

@@ -1,0 +1,425 @@
+/* The Redis cache backend (hiredis): a small pool of connections with operation
+ * timeouts; a broken connection is dropped and made again on a later call, at most
+ * once per reconnect interval. Keys live under "sm:ai:", counters in the hash
+ * "sm:stats:ai" (shared by every process using the server). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <hiredis/hiredis.h>
+
+#include <samplemind/alloc.h>
+#include <samplemind/log.h>
+
+#include "cache/cache_int.h"
+
+#define POOL 4
+#define NS "sm:ai:"
+#define STATS_KEY "sm:stats:ai"
+
+/* Reads the value and counts the hit or miss in one round trip. */
+static const char get_script[] =
+    "local v = redis.call('GET', KEYS[1]) "
+    "if v then redis.call('HINCRBY', KEYS[2], 'hits', 1) "
+    "else redis.call('HINCRBY', KEYS[2], 'misses', 1) end "
+    "return v";
+
+struct conn {
+    pthread_mutex_t lock;
+    redisContext *ctx;
+    double last_attempt_ms;
+    char sha[41]; /* the loaded get_script, "" until loaded */
+};
+
+struct redis_cache {
+    char host[64];
+    int port;
+    int db;
+    char password[128];
+    long timeout_ms;
+    long reconnect_ms;
+    struct conn pool[POOL];
+    unsigned next; /* round-robin start */
+    pthread_mutex_t next_lock;
+};
+
+static struct timeval tv_ms(long ms)
+{
+    struct timeval tv;
+    tv.tv_sec = ms / 1000;
+    tv.tv_usec = (ms % 1000) * 1000;
+    return tv;
+}
+
+static void drop(struct conn *c)
+{
+    if (c->ctx)
+        redisFree(c->ctx);
+    c->ctx = NULL;
+    c->sha[0] = '\0';
+}
+
+/* Connects c if needed and allowed; 0 when usable. */
+static int ensure(struct redis_cache *r, struct conn *c, char *why, size_t whylen)
+{
+    if (c->ctx)
+        return 0;
+    double t = sm__cache_now_ms();
+    if (c->last_attempt_ms > 0.0 && t - c->last_attempt_ms < (double)r->reconnect_ms) {
+        snprintf(why, whylen, "redis %s:%d is down (next reconnect attempt soon)", r->host,
+                 r->port);
+        return -1;
+    }
+    c->last_attempt_ms = t;
+    redisContext *ctx = redisConnectWithTimeout(r->host, r->port, tv_ms(r->timeout_ms));
+    if (!ctx || ctx->err) {
+        snprintf(why, whylen, "cannot connect to redis %s:%d: %s", r->host, r->port,
+                 ctx ? ctx->errstr : "out of memory");
+        if (ctx)
+            redisFree(ctx);
+        return -1;
+    }
+    redisSetTimeout(ctx, tv_ms(r->timeout_ms));
+    redisEnableKeepAlive(ctx);
+    c->ctx = ctx;
+    redisReply *rep;
+    if (r->password[0]) {
+        rep = redisCommand(ctx, "AUTH %s", r->password);
+        bool ok = rep && rep->type != REDIS_REPLY_ERROR;
+        if (rep)
+            freeReplyObject(rep);
+        if (!ok) {
+            /* Never echo the password: name only the host. */
+            snprintf(why, whylen, "redis %s:%d refused the password", r->host, r->port);
+            drop(c);
+            return -1;
+        }
+    }
+    if (r->db) {
+        rep = redisCommand(ctx, "SELECT %d", r->db);
+        bool ok = rep && rep->type != REDIS_REPLY_ERROR;
+        if (rep)
+            freeReplyObject(rep);
+        if (!ok) {
+            snprintf(why, whylen, "redis %s:%d: cannot select db %d", r->host, r->port, r->db);
+            drop(c);
+            return -1;
+        }
+    }
+    rep = redisCommand(ctx, "SCRIPT LOAD %s", get_script);
+    if (rep && rep->type == REDIS_REPLY_STRING && rep->len == 40)
+        memcpy(c->sha, rep->str, 41);
+    if (rep)
+        freeReplyObject(rep);
+    if (!rep) {
+        snprintf(why, whylen, "redis %s:%d: %s", r->host, r->port, ctx->errstr);
+        drop(c);
+        return -1;
+    }
+    SM_LOG(SM_LOG_INFO, "cache: connected to redis %s:%d/%d", r->host, r->port, r->db);
+    return 0;
+}
+
+/* Takes a connection: a free one if any, else waits for the round-robin one. */
+static struct conn *take(struct redis_cache *r)
+{
+    pthread_mutex_lock(&r->next_lock);
+    unsigned start = r->next++;
+    pthread_mutex_unlock(&r->next_lock);
+    for (unsigned i = 0; i < POOL; i++) {
+        struct conn *c = &r->pool[(start + i) % POOL];
+        if (pthread_mutex_trylock(&c->lock) == 0)
+            return c;
+    }
+    struct conn *c = &r->pool[start % POOL];
+    pthread_mutex_lock(&c->lock);
+    return c;
+}
+
+static void give(struct conn *c)
+{
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* A reply of NULL means the connection broke (I/O error or timeout). */
+static int broken(struct redis_cache *r, struct conn *c, char *why, size_t whylen)
+{
+    snprintf(why, whylen, "redis %s:%d: %s", r->host, r->port,
+             c->ctx && c->ctx->errstr[0] ? c->ctx->errstr : "connection lost");
+    drop(c);
+    c->last_attempt_ms = 0.0; /* the next call may try to reconnect at once */
+    return -1;
+}
+
+static int rd_get(void *impl, const char *key, char **value, size_t *len, char *why,
+                  size_t whylen)
+{
+    struct redis_cache *r = impl;
+    struct conn *c = take(r);
+    int result = -1;
+    if (ensure(r, c, why, whylen) == 0) {
+        redisReply *rep;
+        char full[SM_CACHE_KEY_SIZE + 8];
+        snprintf(full, sizeof(full), NS "%s", key);
+        if (c->sha[0])
+            rep = redisCommand(c->ctx, "EVALSHA %s 2 %s %s", c->sha, full, STATS_KEY);
+        else
+            rep = redisCommand(c->ctx, "EVAL %s 2 %s %s", get_script, full, STATS_KEY);
+        if (rep && rep->type == REDIS_REPLY_ERROR && !strncmp(rep->str, "NOSCRIPT", 8)) {
+            freeReplyObject(rep);
+            c->sha[0] = '\0';
+            rep = redisCommand(c->ctx, "EVAL %s 2 %s %s", get_script, full, STATS_KEY);
+        }
+        if (!rep) {
+            broken(r, c, why, whylen);
+        } else if (rep->type == REDIS_REPLY_STRING) {
+            char *v = sm_malloc(rep->len + 1);
+            if (v) {
+                memcpy(v, rep->str, rep->len);
+                v[rep->len] = '\0';
+                *value = v;
+                *len = rep->len;
+                result = 1;
+            } else {
+                snprintf(why, whylen, "out of memory");
+            }
+        } else if (rep->type == REDIS_REPLY_NIL) {
+            result = 0;
+        } else {
+            snprintf(why, whylen, "redis: %s",
+                     rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+        }
+        if (rep)
+            freeReplyObject(rep);
+    }
+    give(c);
+    return result;
+}
+
+static int rd_put(void *impl, const char *key, const char *provider, const char *value,
+                  size_t len, long ttl_ms, char *why, size_t whylen)
+{
+    (void)provider;
+    struct redis_cache *r = impl;
+    struct conn *c = take(r);
+    int result = -1;
+    if (ensure(r, c, why, whylen) == 0) {
+        char full[SM_CACHE_KEY_SIZE + 8];
+        snprintf(full, sizeof(full), NS "%s", key);
+        redisReply *rep = redisCommand(c->ctx, "SET %s %b PX %ld", full, value, len, ttl_ms);
+        if (!rep)
+            broken(r, c, why, whylen);
+        else if (rep->type == REDIS_REPLY_ERROR)
+            snprintf(why, whylen, "redis: %s", rep->str);
+        else
+            result = 0;
+        if (rep)
+            freeReplyObject(rep);
+    }
+    give(c);
+    return result;
+}
+
+static int rd_clear(void *impl, const char *provider, uint64_t *removed, char *why,
+                    size_t whylen)
+{
+    struct redis_cache *r = impl;
+    struct conn *c = take(r);
+    int result = -1;
+    uint64_t n = 0;
+    if (ensure(r, c, why, whylen) == 0) {
+        char pattern[SM_CACHE_PROVIDER_MAX + 16];
+        if (provider)
+            snprintf(pattern, sizeof(pattern), NS "%s:*", provider);
+        else
+            snprintf(pattern, sizeof(pattern), NS "*");
+        char cursor[32] = "0";
+        result = 0;
+        do {
+            redisReply *rep =
+                redisCommand(c->ctx, "SCAN %s MATCH %s COUNT 1000", cursor, pattern);
+            if (!rep) {
+                result = broken(r, c, why, whylen);
+                break;
+            }
+            if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+                rep->element[0]->type != REDIS_REPLY_STRING) {
+                snprintf(why, whylen, "redis: unexpected SCAN reply");
+                freeReplyObject(rep);
+                result = -1;
+                break;
+            }
+            snprintf(cursor, sizeof(cursor), "%s", rep->element[0]->str);
+            redisReply *keys = rep->element[1];
+            for (size_t i = 0; i < keys->elements; i++) {
+                redisReply *d = redisCommand(c->ctx, "UNLINK %b", keys->element[i]->str,
+                                             keys->element[i]->len);
+                if (d && d->type == REDIS_REPLY_INTEGER)
+                    n += (uint64_t)d->integer;
+                if (d)
+                    freeReplyObject(d);
+            }
+            freeReplyObject(rep);
+        } while (strcmp(cursor, "0"));
+        if (result == 0 && !provider) {
+            redisReply *d = redisCommand(c->ctx, "DEL %s", STATS_KEY);
+            if (d)
+                freeReplyObject(d);
+        }
+    }
+    give(c);
+    if (removed)
+        *removed = n;
+    return result;
+}
+
+static int rd_add_errors(void *impl, uint64_t errors)
+{
+    struct redis_cache *r = impl;
+    struct conn *c = take(r);
+    char why[256];
+    int result = -1;
+    if (ensure(r, c, why, sizeof(why)) == 0) {
+        redisReply *rep = redisCommand(c->ctx, "HINCRBY %s errors %llu", STATS_KEY,
+                                       (unsigned long long)errors);
+        if (!rep) {
+            broken(r, c, why, sizeof(why));
+        } else {
+            result = 0;
+            freeReplyObject(rep);
+        }
+    }
+    give(c);
+    return result;
+}
+
+static uint64_t field(redisReply *rep, const char *name)
+{
+    for (size_t i = 0; i + 1 < rep->elements; i += 2)
+        if (rep->element[i]->type == REDIS_REPLY_STRING && !strcmp(rep->element[i]->str, name))
+            return (uint64_t)strtoull(rep->element[i + 1]->str, NULL, 10);
+    return 0;
+}
+
+static int rd_stats(void *impl, sm_cache_stats *out)
+{
+    struct redis_cache *r = impl;
+    snprintf(out->location, sizeof(out->location), "%s:%d/%d", r->host, r->port, r->db);
+    struct conn *c = take(r);
+    int result = -1;
+    char why[256];
+    if (ensure(r, c, why, sizeof(why)) == 0) {
+        redisReply *rep = redisCommand(c->ctx, "HGETALL %s", STATS_KEY);
+        if (!rep) {
+            broken(r, c, why, sizeof(why));
+        } else {
+            if (rep->type == REDIS_REPLY_ARRAY) {
+                out->hits = field(rep, "hits");
+                out->misses = field(rep, "misses");
+                out->errors = field(rep, "errors");
+                result = 0;
+            }
+            freeReplyObject(rep);
+        }
+        /* Count live entries (a SCAN; fine for stats, not for a hot path). */
+        char cursor[32] = "0";
+        uint64_t n = 0;
+        for (int guard = 0; result == 0 && guard < 100000; guard++) {
+            rep = redisCommand(c->ctx, "SCAN %s MATCH " NS "* COUNT 1000", cursor);
+            if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
+                if (rep)
+                    freeReplyObject(rep);
+                else
+                    broken(r, c, why, sizeof(why));
+                break;
+            }
+            snprintf(cursor, sizeof(cursor), "%s", rep->element[0]->str);
+            n += rep->element[1]->elements;
+            freeReplyObject(rep);
+            if (!strcmp(cursor, "0"))
+                break;
+        }
+        out->entries = n;
+    }
+    give(c);
+    return result;
+}
+
+static void rd_close(void *impl)
+{
+    struct redis_cache *r = impl;
+    if (!r)
+        return;
+    for (int i = 0; i < POOL; i++) {
+        drop(&r->pool[i]);
+        pthread_mutex_destroy(&r->pool[i].lock);
+    }
+    pthread_mutex_destroy(&r->next_lock);
+    sm_free(r);
+}
+
+void *sm__cache_redis_open(const char *url, const sm_cache_opts *o, sm_error *err)
+{
+    struct redis_cache *r = sm_calloc(1, sizeof(*r));
+    if (!r) {
+        sm_error_set(err, SM_ENOMEM, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&r->next_lock, NULL);
+    for (int i = 0; i < POOL; i++)
+        pthread_mutex_init(&r->pool[i].lock, NULL);
+    r->timeout_ms = o->op_timeout_ms;
+    r->reconnect_ms = o->reconnect_ms;
+    r->port = 6379;
+    /* redis://[[user]:password@]host[:port][/db] */
+    const char *p = url + 8;
+    const char *at = strchr(p, '@');
+    if (at) {
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        const char *pw = colon ? colon + 1 : p;
+        size_t n = (size_t)(at - pw);
+        if (n >= sizeof(r->password))
+            goto bad;
+        memcpy(r->password, pw, n);
+        r->password[n] = '\0';
+        p = at + 1;
+    }
+    size_t hn = strcspn(p, ":/");
+    if (hn == 0 || hn >= sizeof(r->host))
+        goto bad;
+    memcpy(r->host, p, hn);
+    r->host[hn] = '\0';
+    p += hn;
+    if (*p == ':') {
+        char *end;
+        long port = strtol(p + 1, &end, 10);
+        if (end == p + 1 || port <= 0 || port > 65535)
+            goto bad;
+        r->port = (int)port;
+        p = end;
+    }
+    if (*p == '/' && p[1]) {
+        char *end;
+        long db = strtol(p + 1, &end, 10);
+        if (end == p + 1 || *end || db < 0 || db > 1000)
+            goto bad;
+        r->db = (int)db;
+    } else if (*p && strcmp(p, "/")) {
+        goto bad;
+    }
+    /* Connect one now so a wrong host shows early in the log; down is not fatal. */
+    char why[256];
+    if (ensure(r, &r->pool[0], why, sizeof(why)) != 0)
+        SM_LOG(SM_LOG_WARN, "cache: %s; answers will not be cached until it is back", why);
+    return r;
+bad:
+    sm_error_set(err, SM_EINVAL, "cache: cannot parse the redis URL (redis://host[:port][/db])");
+    rd_close(r);
+    return NULL;
+}
+
+const struct sm__cache_backend sm__cache_redis = {
+    "redis", rd_get, rd_put, rd_clear, rd_add_errors, rd_stats, rd_close,
+};

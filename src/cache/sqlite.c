@@ -1,0 +1,266 @@
+/* The embedded cache backend: one SQLite file (WAL), shared by the processes using it.
+ * Hit and miss counters are kept in memory and added to a stats table on stats and
+ * close, so the file holds the totals of every run. */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include <samplemind/alloc.h>
+
+#include "cache/cache_int.h"
+
+struct sqlite_cache {
+    sqlite3 *db;
+    pthread_mutex_t lock;
+    sqlite3_stmt *get;
+    sqlite3_stmt *put;
+    sqlite3_stmt *del;
+    uint64_t hits, misses, errors; /* not yet added to the stats table */
+    char path[256];
+};
+
+static const char schema[] =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=NORMAL;"
+    "CREATE TABLE IF NOT EXISTS ai_cache(key TEXT PRIMARY KEY, provider TEXT NOT NULL,"
+    " value BLOB NOT NULL, expires_ms INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS ai_cache_provider ON ai_cache(provider);"
+    "CREATE TABLE IF NOT EXISTS ai_cache_stats(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    "INSERT OR IGNORE INTO ai_cache_stats VALUES('hits',0),('misses',0),('errors',0);";
+
+static void set_why(sqlite3 *db, char *why, size_t whylen)
+{
+    snprintf(why, whylen, "%s", db ? sqlite3_errmsg(db) : "no database");
+}
+
+static void sq_close(void *impl)
+{
+    struct sqlite_cache *s = impl;
+    if (!s)
+        return;
+    if (s->db && (s->hits || s->misses || s->errors)) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(s->db,
+                               "UPDATE ai_cache_stats SET value = value + CASE name"
+                               " WHEN 'hits' THEN ?1 WHEN 'misses' THEN ?2 ELSE ?3 END",
+                               -1, &st, NULL) == SQLITE_OK) {
+            sqlite3_bind_int64(st, 1, (sqlite3_int64)s->hits);
+            sqlite3_bind_int64(st, 2, (sqlite3_int64)s->misses);
+            sqlite3_bind_int64(st, 3, (sqlite3_int64)s->errors);
+            sqlite3_step(st);
+        }
+        sqlite3_finalize(st);
+    }
+    sqlite3_finalize(s->get);
+    sqlite3_finalize(s->put);
+    sqlite3_finalize(s->del);
+    sqlite3_close(s->db);
+    pthread_mutex_destroy(&s->lock);
+    sm_free(s);
+}
+
+void *sm__cache_sqlite_open(const char *path, const sm_cache_opts *o, sm_error *err)
+{
+    (void)o;
+    struct sqlite_cache *s = sm_calloc(1, sizeof(*s));
+    if (!s) {
+        sm_error_set(err, SM_ENOMEM, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    snprintf(s->path, sizeof(s->path), "%s", path);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        sm_error_set(err, SM_EIO, "cache: cannot open %s: %s", path,
+                     s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, 2000);
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+        sm_error_set(err, SM_EIO, "cache: %s is not a usable cache: %s", path,
+                     msg ? msg : "unknown error");
+        sqlite3_free(msg);
+        goto fail;
+    }
+    if (sqlite3_prepare_v2(s->db, "SELECT value, expires_ms FROM ai_cache WHERE key = ?1", -1,
+                           &s->get, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO ai_cache(key, provider, value, expires_ms)"
+                           " VALUES(?1, ?2, ?3, ?4)",
+                           -1, &s->put, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "DELETE FROM ai_cache WHERE key = ?1 AND expires_ms <= ?2",
+                           -1, &s->del, NULL) != SQLITE_OK) {
+        sm_error_set(err, SM_EIO, "cache: %s: %s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    return s;
+fail:
+    sq_close(s);
+    return NULL;
+}
+
+static int sq_get(void *impl, const char *key, char **value, size_t *len, char *why,
+                  size_t whylen)
+{
+    struct sqlite_cache *s = impl;
+    int result = 0;
+    int64_t now = sm__cache_wall_ms();
+    pthread_mutex_lock(&s->lock);
+    sqlite3_bind_text(s->get, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s->get);
+    if (rc == SQLITE_ROW) {
+        int64_t exp = sqlite3_column_int64(s->get, 1);
+        if (exp > now) {
+            int n = sqlite3_column_bytes(s->get, 0);
+            const void *p = sqlite3_column_blob(s->get, 0);
+            char *v = sm_malloc((size_t)n + 1);
+            if (v) {
+                if (n)
+                    memcpy(v, p, (size_t)n);
+                v[n] = '\0';
+                *value = v;
+                *len = (size_t)n;
+                result = 1;
+            }
+        }
+    } else if (rc != SQLITE_DONE) {
+        set_why(s->db, why, whylen);
+        result = -1;
+    }
+    sqlite3_reset(s->get);
+    sqlite3_clear_bindings(s->get);
+    if (result == 1) {
+        s->hits++;
+    } else if (result == 0) {
+        s->misses++;
+        if (rc == SQLITE_ROW) {
+            /* Expired: drop it now rather than wait for an overwrite. */
+            sqlite3_bind_text(s->del, 1, key, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(s->del, 2, now);
+            sqlite3_step(s->del);
+            sqlite3_reset(s->del);
+            sqlite3_clear_bindings(s->del);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return result;
+}
+
+static int sq_put(void *impl, const char *key, const char *provider, const char *value,
+                  size_t len, long ttl_ms, char *why, size_t whylen)
+{
+    struct sqlite_cache *s = impl;
+    pthread_mutex_lock(&s->lock);
+    sqlite3_bind_text(s->put, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s->put, 2, provider, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s->put, 3, value, (int)len, SQLITE_STATIC);
+    sqlite3_bind_int64(s->put, 4, sm__cache_wall_ms() + ttl_ms);
+    int rc = sqlite3_step(s->put);
+    if (rc != SQLITE_DONE)
+        set_why(s->db, why, whylen);
+    sqlite3_reset(s->put);
+    sqlite3_clear_bindings(s->put);
+    pthread_mutex_unlock(&s->lock);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int sq_clear(void *impl, const char *provider, uint64_t *removed, char *why,
+                    size_t whylen)
+{
+    struct sqlite_cache *s = impl;
+    int result = 0;
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *st = NULL;
+    const char *sql = provider ? "DELETE FROM ai_cache WHERE provider = ?1" : "DELETE FROM ai_cache";
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        set_why(s->db, why, whylen);
+        result = -1;
+    } else {
+        if (provider)
+            sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            set_why(s->db, why, whylen);
+            result = -1;
+        } else if (removed) {
+            *removed = (uint64_t)sqlite3_changes(s->db);
+        }
+    }
+    sqlite3_finalize(st);
+    if (result == 0 && !provider) {
+        sqlite3_exec(s->db, "UPDATE ai_cache_stats SET value = 0", NULL, NULL, NULL);
+        s->hits = 0;
+        s->misses = 0;
+        s->errors = 0;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return result;
+}
+
+static int sq_add_errors(void *impl, uint64_t errors)
+{
+    struct sqlite_cache *s = impl;
+    pthread_mutex_lock(&s->lock);
+    s->errors += errors;
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+static int sq_stats(void *impl, sm_cache_stats *out)
+{
+    struct sqlite_cache *s = impl;
+    int result = 0;
+    snprintf(out->location, sizeof(out->location), "%s", s->path);
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *st = NULL;
+    /* Fold this process's counts into the file, then read the totals. */
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE ai_cache_stats SET value = value + CASE name"
+                           " WHEN 'hits' THEN ?1 WHEN 'misses' THEN ?2 ELSE ?3 END",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)s->hits);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)s->misses);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)s->errors);
+        if (sqlite3_step(st) == SQLITE_DONE) {
+            s->hits = 0;
+            s->misses = 0;
+            s->errors = 0;
+        }
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT name, value FROM ai_cache_stats", -1, &st, NULL) ==
+        SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *name = (const char *)sqlite3_column_text(st, 0);
+            uint64_t v = (uint64_t)sqlite3_column_int64(st, 1);
+            if (!name)
+                continue;
+            if (!strcmp(name, "hits"))
+                out->hits = v;
+            else if (!strcmp(name, "misses"))
+                out->misses = v;
+            else if (!strcmp(name, "errors"))
+                out->errors = v;
+        }
+    } else {
+        result = -1;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM ai_cache WHERE expires_ms > ?1", -1, &st,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, sm__cache_wall_ms());
+        if (sqlite3_step(st) == SQLITE_ROW)
+            out->entries = (uint64_t)sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    return result;
+}
+
+const struct sm__cache_backend sm__cache_sqlite = {
+    "sqlite", sq_get, sq_put, sq_clear, sq_add_errors, sq_stats, sq_close,
+};
