@@ -203,8 +203,11 @@ class Handler(BaseHTTPRequestHandler):
         task = m.group(1) if m else "genre"
         ans = invalid_for(task) if fault == "invalid" else answer_for(task)
         text = json.dumps(ans)
-        if path == "/v1/chat/completions":
-            if not (self.headers.get("Authorization") or "").startswith("Bearer "):
+        if path.endswith("/chat/completions"):
+            # The OpenAI path needs a key; other prefixes play a keyless local server
+            # (llama.cpp, vLLM, LM Studio).
+            if path == "/v1/chat/completions" and \
+                    not (self.headers.get("Authorization") or "").startswith("Bearer "):
                 self.send(401, {"error": {"message": "missing key"}})
                 return
             self.send(200, {"id": "chatcmpl-mock", "object": "chat.completion",
