@@ -366,7 +366,7 @@ static json_t *mixing(const struct facts *f)
     char buf[256];
     if (isfinite(f->true_peak) && f->true_peak > -1.0) {
         snprintf(buf, sizeof(buf),
-                 "True peak %.1f dBTP is above -1 dBTP: lower it by %.1f dB or limit it to "
+                 "True peak %.2f dBTP is above -1 dBTP: lower it by %.2f dB or limit it to "
                  "avoid clipping after encoding.",
                  f->true_peak, f->true_peak + 1.0);
         json_array_append_new(issues, json_string(buf));

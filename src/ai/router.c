@@ -109,7 +109,7 @@ static void today(char out[16])
 
 static char *dump(json_t *o)
 {
-    char *t = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    char *t = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(8)) : NULL;
     char *r = t ? sm_strdup(t) : NULL;
     free(t);
     return r;

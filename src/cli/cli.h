@@ -89,4 +89,18 @@ int sm_cmd_stats(struct sm_cli *cli, int argc, char **argv);
 int sm_cmd_export(struct sm_cli *cli, int argc, char **argv);
 int sm_cmd_errors(struct sm_cli *cli, int argc, char **argv);
 
+/* AI commands (cmd_ai.c, cmd_models.c, cmd_cache.c). The shared helpers live in
+ * cmd_ai.c. */
+struct sm_cache;
+struct sm_ai;
+/* The data folder (created with its parents when create is true); 0 or -1 (printed). */
+int sm_cli_data_dir(struct sm_cli *cli, char *out, size_t size, bool create);
+/* Open the cache of --cache / SAMPLEMIND_CACHE, else DATA_DIR/cache.db. NULL (printed). */
+struct sm_cache *sm_cli_open_cache(struct sm_cli *cli);
+/* A router with --config / SAMPLEMIND_CONFIG and the environment; cache may be NULL. */
+struct sm_ai *sm_cli_open_ai(struct sm_cli *cli, struct sm_cache *cache);
+int sm_cmd_ai(struct sm_cli *cli, int argc, char **argv);
+int sm_cmd_models(struct sm_cli *cli, int argc, char **argv);
+int sm_cmd_cache(struct sm_cli *cli, int argc, char **argv);
+
 #endif

@@ -27,6 +27,9 @@ static const struct sm_cli_command commands[] = {
     {"stats", sm_cmd_stats, "catalog statistics: categories, keys, tempos, duration"},
     {"export", sm_cmd_export, "export the catalog as CSV or JSON"},
     {"errors", sm_cmd_errors, "files that failed to analyze in scans"},
+    {"ai", sm_cmd_ai, "ask AI models about a sample (ai ask), fill the answer cache (ai warm)"},
+    {"models", sm_cmd_models, "AI providers, their models, health and circuit state"},
+    {"cache", sm_cmd_cache, "AI answer cache: stats, clear [--provider P]"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "show this help, or a command's help"},
 };
