@@ -51,15 +51,21 @@ static const char *const migrations[] = {
     "  lufs REAL, true_peak REAL,"
     "  brightness REAL, warmth REAL, hardness REAL, depth REAL, roughness REAL,"
     "  boominess REAL,"
-    "  embedding_version INTEGER, embedding BLOB, waveform BLOB,"
-    "  analysis TEXT NOT NULL,"
+    "  embedding_version INTEGER,"
     "  missing INTEGER NOT NULL DEFAULT 0);"
+    /* The bulky parts live apart so that filtering and sorting read narrow rows. */
+    "CREATE TABLE sample_data("
+    "  id INTEGER PRIMARY KEY REFERENCES samples(id) ON DELETE CASCADE,"
+    "  analysis TEXT NOT NULL,"
+    "  embedding BLOB,"
+    "  waveform BLOB);"
     "CREATE INDEX samples_hash ON samples(hash);"
     "CREATE INDEX samples_bpm ON samples(bpm);"
     "CREATE INDEX samples_category ON samples(category, bpm);"
     "CREATE INDEX samples_key ON samples(key_tonic, key_mode);"
     "CREATE INDEX samples_duration ON samples(duration);"
     "CREATE INDEX samples_lufs ON samples(lufs);"
+    "CREATE INDEX samples_name ON samples(name COLLATE NOCASE);"
     "CREATE INDEX samples_missing ON samples(missing) WHERE missing <> 0;"
     "CREATE TABLE tags("
     "  sample_id INTEGER NOT NULL REFERENCES samples(id) ON DELETE CASCADE,"
@@ -85,8 +91,7 @@ static const char *const put_cols[] = {
     "path", "name", "root", "size", "mtime_ns", "hash", "analyzer_version", "scanned_at",
     "duration", "sample_rate", "channels", "format", "bpm", "key_tonic", "key_mode", "camelot",
     "note_midi", "loop", "category", "lufs", "true_peak", "brightness", "warmth", "hardness",
-    "depth", "roughness", "boominess", "embedding_version", "embedding", "waveform", "analysis",
-    "missing",
+    "depth", "roughness", "boominess", "embedding_version", "missing",
 };
 #define N_PUT_COLS ((int)(sizeof(put_cols) / sizeof(put_cols[0])))
 
@@ -114,6 +119,7 @@ enum stmt_id {
     ST_TAG_ADD,
     ST_TAG_DEL,
     ST_FTS_TAGS,
+    ST_PUT_DATA,
     ST_COUNT
 };
 
@@ -273,6 +279,10 @@ static sqlite3_stmt *stmt(struct db *d, enum stmt_id id, sm_error *err)
         case ST_FTS_TAGS:
             sql = "UPDATE samples_fts SET tags = (SELECT coalesce(group_concat(tag, ' '), '') "
                   "FROM tags WHERE sample_id = ?1) WHERE rowid = ?1";
+            break;
+        case ST_PUT_DATA:
+            sql = "INSERT OR REPLACE INTO sample_data(id, analysis, embedding, waveform) "
+                  "VALUES(?1, ?2, ?3, ?4)";
             break;
         case ST_COUNT:
             break;
@@ -744,20 +754,10 @@ static sm_status put_body(struct db *d, const sm_catalog_file *f, const sm_analy
     bind_num(st, i++, a->depth);
     bind_num(st, i++, a->roughness);
     bind_num(st, i++, a->boominess);
-    if (a->embedding && a->embedding_dim > 0) {
+    if (a->embedding && a->embedding_dim > 0)
         sqlite3_bind_int(st, i++, a->embedding_version);
-        sqlite3_bind_blob(st, i++, a->embedding, (int)(a->embedding_dim * sizeof(float)),
-                          SQLITE_STATIC);
-    } else {
-        sqlite3_bind_null(st, i++);
-        sqlite3_bind_null(st, i++);
-    }
-    if (a->peaks && a->n_peaks > 0)
-        sqlite3_bind_blob(st, i++, a->peaks, (int)(a->n_peaks * 2 * sizeof(float)),
-                          SQLITE_STATIC);
     else
         sqlite3_bind_null(st, i++);
-    sqlite3_bind_text(st, i++, json, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, i++, 0);
     if (replace_id > 0)
         sqlite3_bind_int64(st, i++, replace_id);
@@ -775,6 +775,20 @@ static sm_status put_body(struct db *d, const sm_catalog_file *f, const sm_analy
         sm_free(json);
         return put_body(d, f, a, 0, id_out, err);
     }
+    st = stmt(d, ST_PUT_DATA, err);
+    if (!st)
+        goto fail_code;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, json, -1, SQLITE_STATIC);
+    if (a->embedding && a->embedding_dim > 0)
+        sqlite3_bind_blob(st, 3, a->embedding, (int)(a->embedding_dim * sizeof(float)),
+                          SQLITE_STATIC);
+    if (a->peaks && a->n_peaks > 0)
+        sqlite3_bind_blob(st, 4, a->peaks, (int)(a->n_peaks * 2 * sizeof(float)), SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        goto fail_db;
     sm_free(json);
     json = NULL;
     sm_status s = fts_refresh(d, id, f->path, f->root, err);
@@ -1060,7 +1074,7 @@ static sm_status db_get_record(void *impl, int64_t id, struct sm__catalog_record
 {
     struct db *d = impl;
     sqlite3_stmt *st =
-        prep(d, "SELECT analysis, waveform, embedding FROM samples WHERE id = ?1", err);
+        prep(d, "SELECT analysis, waveform, embedding FROM sample_data WHERE id = ?1", err);
     if (!st)
         return err ? err->code : SM_EIO;
     sqlite3_bind_int64(st, 1, id);
@@ -1499,8 +1513,9 @@ static sm_status db_each_embedding(void *impl, sm_catalog_vec_fn fn, void *ud, s
 {
     struct db *d = impl;
     sqlite3_stmt *st = prep(d,
-                            "SELECT id, embedding FROM samples WHERE missing = 0 AND embedding "
-                            "IS NOT NULL ORDER BY id",
+                            "SELECT d.id, d.embedding FROM sample_data d JOIN samples s ON "
+                            "s.id = d.id WHERE s.missing = 0 AND d.embedding IS NOT NULL "
+                            "ORDER BY d.id",
                             err);
     if (!st)
         return err ? err->code : SM_EIO;
@@ -1541,7 +1556,7 @@ static sm_status db_get_embedding(void *impl, int64_t id, float *out, size_t cap
                                   sm_error *err)
 {
     struct db *d = impl;
-    sqlite3_stmt *st = prep(d, "SELECT embedding FROM samples WHERE id = ?1", err);
+    sqlite3_stmt *st = prep(d, "SELECT embedding FROM sample_data WHERE id = ?1", err);
     if (!st)
         return err ? err->code : SM_EIO;
     sqlite3_bind_int64(st, 1, id);
