@@ -1,0 +1,318 @@
+/* The AI routes: POST /api/v1/ai/analyze, GET /api/v1/ai/providers,
+ * GET /api/v1/cache/stats, DELETE /api/v1/cache?provider=; and the "ai" and
+ * "cache" components of /api/v1/health/detailed.
+ *
+ * An analyze request that is not answered at once (cache hit, builtin rules) is
+ * suspended: the server thread goes back to work and the answer is completed
+ * later from the HTTP client's thread when the provider replies. */
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include <samplemind/ai.h>
+#include <samplemind/alloc.h>
+#include <samplemind/cache.h>
+#include <samplemind/catalog.h>
+#include <samplemind/log.h>
+
+#include "server.h"
+
+struct ai_ctx {
+    sm_srv *srv;
+    sm_cache *cache;
+    sm_ai *ai;
+};
+
+/* One analyze request in flight. */
+struct pending {
+    pthread_mutex_t lock;
+    sm_req *req;
+    struct ai_ctx *ctx;
+    int64_t file_id;
+    bool suspended;   /* the handler returned SM_SRV_PENDING */
+    bool answered;    /* the callback ran before the handler returned */
+    int status;
+    json_t *body;
+};
+
+static json_t *answer_body(const sm_ai_answer *a, int *status)
+{
+    char *txt = sm_ai_answer_to_json(a);
+    json_t *o = txt ? json_loads(txt, 0, NULL) : NULL;
+    sm_free(txt);
+    if (!o) {
+        *status = 500;
+        return json_pack("{s:{s:s, s:s}}", "error", "code", "internal_error", "message",
+                         "out of memory");
+    }
+    if (!a->ok) {
+        *status = 503;
+        json_t *e = json_pack("{s:{s:s, s:s}, s:O}", "error", "code", "no_provider", "message",
+                              a->error, "detail", o);
+        json_decref(o);
+        return e;
+    }
+    *status = 200;
+    return o;
+}
+
+static void store_tags(struct ai_ctx *ctx, int64_t id, const sm_ai_answer *a)
+{
+    if (id < 0 || !a->valid || a->task != SM_AI_TAGS || !a->json)
+        return;
+    sm_error err = SM_ERROR_INIT;
+    sm_catalog *cat = sm__srv_catalog_acquire(ctx->srv, &err);
+    if (!cat)
+        return;
+    json_t *o = json_loads(a->json, 0, NULL);
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(o, "tags"), i, t)
+    {
+        char tag[64];
+        snprintf(tag, sizeof(tag), "%s", json_string_value(t));
+        for (char *c = tag; *c; c++)
+            if (*c == ' ')
+                *c = '-';
+        sm_catalog_tag(cat, id, tag, true, NULL);
+    }
+    json_decref(o);
+    sm__srv_catalog_release(ctx->srv, cat);
+}
+
+static void on_answer(sm_ai_answer *a, void *userdata)
+{
+    struct pending *p = userdata;
+    int status = 0;
+    json_t *body = answer_body(a, &status);
+    store_tags(p->ctx, p->file_id, a);
+    pthread_mutex_lock(&p->lock);
+    bool later = p->suspended;
+    if (!later) {
+        p->answered = true;
+        p->status = status;
+        p->body = body;
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (later) {
+        sm__req_complete(p->req, status, body);
+        pthread_mutex_destroy(&p->lock);
+        sm_free(p);
+    }
+}
+
+static int analyze(sm_req *req, void *userdata)
+{
+    struct ai_ctx *ctx = userdata;
+    json_t *body = sm__req_json(req);
+    if (!body)
+        return SM_SRV_DONE;
+    const char *task_name = json_string_value(json_object_get(body, "task"));
+    int task = sm_ai_task_from_name(task_name ? task_name : "");
+    if (task < 0) {
+        json_decref(body);
+        return sm__req_error(req, 400, "invalid_argument",
+                             "task must be one of genre, mood, tags, description, production, "
+                             "mixing, pairing");
+    }
+    json_t *provider = json_object_get(body, "provider");
+    json_t *model = json_object_get(body, "model");
+    if ((provider && !json_is_string(provider) && !json_is_null(provider)) ||
+        (model && !json_is_string(model) && !json_is_null(model))) {
+        json_decref(body);
+        return sm__req_error(req, 400, "invalid_argument", "provider and model are strings");
+    }
+    char *desc = NULL;
+    int64_t file_id = -1;
+    json_t *fid = json_object_get(body, "file_id");
+    json_t *d = json_object_get(body, "descriptors");
+    if (json_is_integer(fid)) {
+        file_id = (int64_t)json_integer_value(fid);
+        sm_error err = SM_ERROR_INIT;
+        sm_catalog *cat = sm__srv_catalog_acquire(ctx->srv, &err);
+        if (!cat) {
+            json_decref(body);
+            return sm__req_error(req, 503, "catalog_unavailable", "%s", err.msg);
+        }
+        desc = sm_catalog_sample_json(cat, file_id, 0, &err);
+        sm__srv_catalog_release(ctx->srv, cat);
+        if (!desc) {
+            json_decref(body);
+            if (err.code == SM_ENOENT)
+                return sm__req_error(req, 404, "not_found", "no sample with id %lld",
+                                     (long long)file_id);
+            return sm__req_error(req, 500, "internal_error", "%s", err.msg);
+        }
+    } else if (json_is_object(d)) {
+        char *t = json_dumps(d, JSON_COMPACT);
+        desc = t ? sm_strdup(t) : NULL;
+        free(t);
+    } else {
+        json_decref(body);
+        return sm__req_error(req, 400, "invalid_argument",
+                             "give file_id (a catalog id) or descriptors (an object)");
+    }
+    struct pending *p = sm_calloc(1, sizeof(*p));
+    if (!p || !desc) {
+        sm_free(p);
+        sm_free(desc);
+        json_decref(body);
+        return sm__req_error(req, 500, "internal_error", "out of memory");
+    }
+    pthread_mutex_init(&p->lock, NULL);
+    p->req = req;
+    p->ctx = ctx;
+    p->file_id = file_id;
+    sm_ai_request rq = {0};
+    rq.task = task;
+    rq.descriptors = desc;
+    rq.provider = json_string_value(provider);
+    rq.model = json_string_value(model);
+    rq.flags = json_is_true(json_object_get(body, "no_cache")) ? SM_AI_NO_CACHE_READ : 0;
+    sm_error err = SM_ERROR_INIT;
+    sm_status st = sm_ai_ask_async(ctx->ai, &rq, on_answer, p, &err);
+    sm_free(desc);
+    json_decref(body);
+    if (st != SM_OK) {
+        pthread_mutex_destroy(&p->lock);
+        sm_free(p);
+        return sm__req_error(req, 400, "invalid_argument", "%s", err.msg);
+    }
+    pthread_mutex_lock(&p->lock);
+    bool now = p->answered;
+    if (!now)
+        p->suspended = true;
+    pthread_mutex_unlock(&p->lock);
+    if (!now)
+        return SM_SRV_PENDING;
+    int status = p->status;
+    json_t *reply = p->body;
+    pthread_mutex_destroy(&p->lock);
+    sm_free(p);
+    return sm__req_reply_json(req, status, reply);
+}
+
+static int providers(sm_req *req, void *userdata)
+{
+    struct ai_ctx *ctx = userdata;
+    const char *probe = sm__req_query(req, "probe");
+    char *txt = sm_ai_providers_json(ctx->ai, probe && strcmp(probe, "0") && strcmp(probe, "false"));
+    json_t *o = txt ? json_loads(txt, 0, NULL) : NULL;
+    sm_free(txt);
+    return sm__req_reply_json(req, o ? 200 : 500, o);
+}
+
+static json_t *stats_object(struct ai_ctx *ctx)
+{
+    sm_cache_stats s;
+    sm_cache_stats_get(ctx->cache, &s);
+    char *txt = sm_cache_stats_json(&s);
+    json_t *o = txt ? json_loads(txt, 0, NULL) : NULL;
+    sm_free(txt);
+    return o;
+}
+
+static int cache_stats(sm_req *req, void *userdata)
+{
+    struct ai_ctx *ctx = userdata;
+    json_t *o = stats_object(ctx);
+    return sm__req_reply_json(req, o ? 200 : 500, o);
+}
+
+static int cache_clear(sm_req *req, void *userdata)
+{
+    struct ai_ctx *ctx = userdata;
+    const char *provider = sm__req_query(req, "provider");
+    if (provider && !*provider)
+        provider = NULL;
+    if (provider && sm_ai_provider_from_name(provider) < 0)
+        return sm__req_error(req, 400, "invalid_argument", "unknown provider '%s'", provider);
+    uint64_t removed = 0;
+    sm_error err = SM_ERROR_INIT;
+    if (sm_cache_clear(ctx->cache, provider, &removed, &err) != SM_OK)
+        return sm__req_error(req, 503, "cache_unavailable", "%s", err.msg);
+    return sm__req_reply_json(req, 200,
+                              json_pack("{s:I, s:o}", "removed", (json_int_t)removed, "provider",
+                                        provider ? json_string(provider) : json_null()));
+}
+
+static bool cache_component(json_t *out, void *userdata)
+{
+    struct ai_ctx *ctx = userdata;
+    json_t *o = stats_object(ctx);
+    if (o)
+        json_object_update(out, o);
+    json_decref(o);
+    /* A cache that is down degrades to misses: "up" says so, the server stays healthy. */
+    return true;
+}
+
+static bool ai_component(json_t *out, void *userdata)
+{
+    struct ai_ctx *ctx = userdata;
+    char *txt = sm_ai_providers_json(ctx->ai, false);
+    json_t *o = txt ? json_loads(txt, 0, NULL) : NULL;
+    sm_free(txt);
+    if (o)
+        json_object_update(out, o);
+    json_decref(o);
+    return o != NULL;
+}
+
+static void on_stop(void *userdata)
+{
+    struct ai_ctx *ctx = userdata;
+    sm_ai_free(ctx->ai);
+    sm_cache_close(ctx->cache);
+    sm_free(ctx);
+}
+
+int sm__ai_routes_register(sm_srv *srv, sm_error *err)
+{
+    const struct sm_srv_config *cfg = sm__srv_config(srv);
+    struct ai_ctx *ctx = sm_calloc(1, sizeof(*ctx));
+    if (!ctx) {
+        sm_error_set(err, SM_ENOMEM, "out of memory");
+        return -1;
+    }
+    ctx->srv = srv;
+    char url[PATH_MAX + 32];
+    if (cfg->cache && *cfg->cache)
+        snprintf(url, sizeof(url), "%s", cfg->cache);
+    else
+        snprintf(url, sizeof(url), "sqlite://%s/cache.db", cfg->data_dir ? cfg->data_dir : ".");
+    ctx->cache = sm_cache_open(url, NULL, err);
+    if (!ctx->cache) {
+        sm_free(ctx);
+        return -1;
+    }
+    sm_ai_opts o = {0};
+    o.config_path = getenv("SAMPLEMIND_CONFIG");
+    o.cache = ctx->cache;
+    o.data_dir = cfg->data_dir;
+    ctx->ai = sm_ai_new(&o, err);
+    if (!ctx->ai) {
+        sm_cache_close(ctx->cache);
+        sm_free(ctx);
+        return -1;
+    }
+    if (sm__srv_route(srv, "POST", "/api/v1/ai/analyze", 0, analyze, ctx,
+                      "Ask an AI provider about a sample (file_id or descriptors, task, provider)") ||
+        sm__srv_route(srv, "GET", "/api/v1/ai/providers", 0, providers, ctx,
+                      "AI providers, models, health and circuit state (?probe=1 checks them)") ||
+        sm__srv_route(srv, "GET", "/api/v1/cache/stats", 0, cache_stats, ctx,
+                      "AI answer cache statistics") ||
+        sm__srv_route(srv, "DELETE", "/api/v1/cache", SM_ROUTE_ADMIN, cache_clear, ctx,
+                      "Clear the AI answer cache, or one provider's entries (?provider=)") ||
+        sm__srv_component(srv, "cache", cache_component, ctx) ||
+        sm__srv_component(srv, "ai", ai_component, ctx) || sm__srv_on_stop(srv, on_stop, ctx)) {
+        sm_error_set(err, SM_EINTERNAL, "cannot register the AI routes");
+        on_stop(ctx);
+        return -1;
+    }
+    return 0;
+}
