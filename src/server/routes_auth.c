@@ -71,8 +71,9 @@ static int login(sm_req *req, void *ud)
     json_object_foreach(body, key, v)
     {
         if (strcmp(key, "username") && strcmp(key, "password")) {
+            sm__req_error(req, 400, "invalid_argument", "unknown field '%s'", key);
             json_decref(body);
-            return sm__req_error(req, 400, "invalid_argument", "unknown field '%s'", key);
+            return SM_SRV_DONE;
         }
     }
     json_t *u = json_object_get(body, "username");

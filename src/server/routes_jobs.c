@@ -215,13 +215,15 @@ static int scan_start(sm_req *req, void *ud)
     {
         if (strcmp(key, "root") && strcmp(key, "roots") && strcmp(key, "prune") &&
             strcmp(key, "force")) {
+            sm__req_error(req, 400, "invalid_argument",
+                          "unknown field '%s' (root, roots, prune, force)", key);
             json_decref(body);
-            return sm__req_error(req, 400, "invalid_argument",
-                                 "unknown field '%s' (root, roots, prune, force)", key);
+            return SM_SRV_DONE;
         }
         if ((!strcmp(key, "prune") || !strcmp(key, "force")) && !json_is_boolean(v)) {
+            sm__req_error(req, 400, "invalid_argument", "'%s' must be true or false", key);
             json_decref(body);
-            return sm__req_error(req, 400, "invalid_argument", "'%s' must be true or false", key);
+            return SM_SRV_DONE;
         }
     }
     if (!srv->n_roots) {
