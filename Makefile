@@ -22,8 +22,12 @@ build: $(BUILD)/CMakeCache.txt
 demo: build
 	@$(BUILD)/sm-gen demo $(DEMO_DIR) >/dev/null
 
+# Scan the generated demo sounds into the default catalog, then serve them:
+# the URL and, on the first start, the admin login are printed.
 run: deps build demo
 	$(BUILD)/samplemind analyze --pretty $(DEMO_DIR)/*.wav
+	$(BUILD)/samplemind scan $(DEMO_DIR)
+	$(BUILD)/samplemind serve --roots $(abspath $(DEMO_DIR))
 
 test: deps build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -5,7 +5,7 @@ build=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
 out="$build/bench-results.md"
 : >"$out"
-for b in analysis memory accuracy scan search; do
+for b in analysis memory accuracy scan search http ai web; do
     if [ -f "$here/$b.sh" ]; then
         echo "== bench/$b.sh" >&2
         bash "$here/$b.sh" "$build" | tee -a "$out"
