@@ -159,4 +159,41 @@ else
     echo "skip catalog ids: scan failed"
 fi
 
+# 9. The API: analyze answered later while server threads stay free.
+export OPENAI_API_KEY=sk-test-secret-123 OPENAI_BASE_URL="$MOCK/v1"
+echo 'pw-bench-12345' | "$SM_BIN" --data-dir "$D" user add apiuser --role admin --password-stdin >/dev/null 2>&1
+key=$("$SM_BIN" --data-dir "$D" --json apikey create apiuser t | field '["key"]' 2>/dev/null)
+sport=$(free_port)
+"$SM_BIN" --data-dir "$D" serve --port "$sport" --access-log off >"$tmp/serve.log" 2>&1 &
+serve_pid=$!
+for _ in $(seq 100); do curl -s "http://127.0.0.1:$sport/api/v1/health" >/dev/null && break; sleep 0.05; done
+api() { curl -s -H "Authorization: Bearer $key" -H 'Content-Type: application/json' "$@"; }
+U="http://127.0.0.1:$sport/api/v1"
+desc=$("$SM_BIN" --json analyze "$tmp/lib/kick.wav")
+curl -s -X POST "$MOCK/_mock/faults" -d '{"latency_ms": 1500}' >/dev/null
+slow=()
+for t in genre mood tags description; do
+    api -X POST "$U/ai/analyze" -d "{\"descriptors\":$desc,\"task\":\"$t\",\"provider\":\"openai\",\"no_cache\":true}" >"$tmp/slow.$t" &
+    slow+=($!)
+done
+sleep 0.3
+t0=$(date +%s%N)
+curl -s "$U/health" >/dev/null
+t1=$(date +%s%N)
+check "health answers while 4 AI calls wait upstream" [ $(((t1 - t0) / 1000000)) -lt 300 ]
+wait "${slow[@]}"
+check "suspended requests complete" grep -q '"provider":"openai"' "$tmp/slow.genre"
+curl -s -X POST "$MOCK/_mock/faults" -d '{"latency_ms": 0}' >/dev/null
+out=$(api -X POST "$U/ai/analyze" -d "{\"descriptors\":$desc,\"task\":\"genre\",\"provider\":\"openai\"}")
+check "API answer from the cache" [ "$(echo "$out" | field '["cached"]')" = True ]
+out=$(api -X POST "$U/ai/analyze" -d '{"task":"genre"}')
+check "API rejects a request without a sample" grep -q invalid_argument <<<"$out"
+out=$(api "$U/cache/stats")
+check "API cache stats" [ "$(echo "$out" | field '["backend"]')" = sqlite ]
+out=$(api "$U/ai/providers")
+check "API providers" grep -q '"name":"openai"' <<<"$out"
+out=$(api -X DELETE "$U/cache?provider=openai")
+check "API clears by provider" [ "$(echo "$out" | field '["removed"]')" -ge 1 ]
+kill "$serve_pid"; wait "$serve_pid" 2>/dev/null
+
 finish
