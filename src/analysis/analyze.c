@@ -180,14 +180,22 @@ static void reset_file_state(sm_analyzer *an)
 }
 
 /* One resampler per input rate, reset between files of the same rate. */
-static int prepare_resampler(sm_analyzer *an, int rate)
+static sm_status prepare_resampler(sm_analyzer *an, int rate, sm_error *err)
 {
-    if (an->rs && an->rs_rate == rate)
-        return sm__resampler_reset(an->rs);
+    if (an->rs && an->rs_rate == rate) {
+        if (sm__resampler_reset(an->rs) == 0)
+            return SM_OK;
+        return sm_error_set(err, SM_EINTERNAL, "resampler reset failed");
+    }
     sm__resampler_free(an->rs);
-    an->rs = sm__resampler_new((double)rate, (double)SM_AN_RATE);
+    const char *why = NULL;
+    an->rs = sm__resampler_new((double)rate, (double)SM_AN_RATE, &why);
     an->rs_rate = rate;
-    return an->rs ? 0 : -1;
+    if (an->rs)
+        return SM_OK;
+    if (!why)
+        return sm_error_set(err, SM_ENOMEM, "out of memory (resampler)");
+    return sm_error_set(err, SM_EINTERNAL, "resampler cannot convert %d Hz: %s", rate, why);
 }
 
 static float *detach(struct sm__fvec *v, size_t *n)
@@ -344,16 +352,15 @@ sm_status sm_analyzer_run(sm_analyzer *an, const char *path, sm_analysis *a, sm_
     int have_lo = 0;
     reset_file_state(an);
     sm__waveform_init(&wf, an->opts.waveform_points, info.frames);
+    /* The decoder has checked rate and channels: the meter can only lack memory. */
     if (sm__loudness_init(&lo, info.sample_rate, info.channels) != 0) {
-        rc = sm_error_set(err, SM_EFORMAT, "loudness meter cannot take %d Hz x %d channels",
-                          info.sample_rate, info.channels);
+        rc = sm_error_set(err, SM_ENOMEM, "out of memory (loudness meter)");
         goto done;
     }
     have_lo = 1;
-    if (prepare_resampler(an, info.sample_rate) != 0) {
-        rc = sm_error_set(err, SM_EINTERNAL, "resampler cannot convert %d Hz", info.sample_rate);
+    rc = prepare_resampler(an, info.sample_rate, err);
+    if (rc != SM_OK)
         goto done;
-    }
 
     int64_t frames = 0;
     rc = stream(an, d, &info, &lo, &wf, &frames, err);

@@ -11,8 +11,10 @@ struct sm__resampler {
     float out[OUT_CHUNK];
 };
 
-struct sm__resampler *sm__resampler_new(double in_rate, double out_rate)
+struct sm__resampler *sm__resampler_new(double in_rate, double out_rate, const char **why)
 {
+    if (why)
+        *why = NULL;
     struct sm__resampler *r = sm_calloc(1, sizeof(*r));
     if (!r)
         return NULL;
@@ -26,6 +28,8 @@ struct sm__resampler *sm__resampler_new(double in_rate, double out_rate)
     soxr_runtime_spec_t rt = soxr_runtime_spec(1);
     r->soxr = soxr_create(in_rate, out_rate, 1, &e, &io, &q, &rt);
     if (e || !r->soxr) {
+        if (why)
+            *why = e ? e : "soxr_create failed";
         sm__resampler_free(r);
         return NULL;
     }

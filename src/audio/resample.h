@@ -10,8 +10,9 @@
 
 struct sm__resampler;
 
-/* New resampler from in_rate to out_rate, or NULL when out of memory or soxr fails. */
-struct sm__resampler *sm__resampler_new(double in_rate, double out_rate);
+/* New resampler from in_rate to out_rate, or NULL with *why (may be NULL) set to
+ * a static text: NULL when out of memory, else soxr's reason. */
+struct sm__resampler *sm__resampler_new(double in_rate, double out_rate, const char **why);
 void sm__resampler_free(struct sm__resampler *r);
 /* Forget all state: ready for a fresh signal at the same rates. Returns 0 or -1. */
 int sm__resampler_reset(struct sm__resampler *r);
