@@ -30,7 +30,10 @@
     XX(EEMPTY, 9, "empty_audio", "file holds no audio frames")                      \
     XX(ETOOBIG, 10, "too_big", "input exceeds a size limit")                        \
     XX(EINTERNAL, 11, "internal_error", "internal error")                           \
-    XX(EUSAGE, 12, "usage", "usage error")
+    XX(EUSAGE, 12, "usage", "usage error")                                          \
+    XX(EBUSY, 13, "busy", "resource is locked by another process")                  \
+    XX(ENOSPC, 14, "no_space", "no space left on the device")                       \
+    XX(EBADDB, 15, "corrupt_database", "database file is corrupt or not ours")
 
 typedef enum sm_status {
 #define SM__STATUS_ENUM(suffix, num, name, text) SM_##suffix = num,
