@@ -81,6 +81,14 @@
 #define LOOP_MIN_S 1.0
 #define QUIET_RMS 3.1623e-4f   /* -70 dBFS, as onset picking */
 #define MIN_SNAPPED 3
+/* The loop prior and level weights (see the top of this file). */
+#define LOOP_PRIOR_CENTRE 120.0
+#define LOOP_PRIOR_SD_OCT 0.8
+#define LOOP_W_SUB 0.5
+#define LOOP_W_HALF 1.0
+#define LOOP_W_BAR 0.5
+#define LOOP_TRIPLE 0.7
+#define LOOP_MIN_SCORE 0.05
 
 struct seg {
     size_t s0, s1;
@@ -100,6 +108,8 @@ struct work {
     struct seg *segs;
     size_t nseg;
     double e2;
+    double loop_e2; /* sum of o^2 and of om over the loop's frames */
+    double loop_sm;
 };
 
 static double fps(void)
@@ -509,6 +519,114 @@ static double regress_period(const struct work *w, const float *times, double T)
     return (dn * sxy - sx * sy) / den;
 }
 
+/* ---- Loops: the length constraint ------------------------------------------ */
+
+/* Pulse score of k equal beats around a seamless loop of N frames (beat j at
+ * phase + j * N / k, wrapping), with its best phase in *phase: the same squared
+ * cosine as pulse_score, with the random-phase expectation removed. */
+static double circ_score(const struct work *w, size_t N, int k, size_t *phase)
+{
+    double T = (double)N / (double)k;
+    size_t nph = (size_t)ceil(T);
+    double best = 0.0;
+    *phase = 0;
+    for (size_t ph = 0; ph < nph; ph++) {
+        double sum = 0.0;
+        for (int j = 0; j < k; j++) {
+            size_t at = ph + (size_t)lround((double)j * T);
+            sum += (double)w->om[at % N];
+        }
+        if (sum > best) {
+            best = sum;
+            *phase = ph;
+        }
+    }
+    if (!(w->loop_e2 > 0.0))
+        return 0.0;
+    double f = best * best / ((double)k * w->loop_e2);
+    double fm = w->loop_sm * w->loop_sm / ((double)N * T * w->loop_e2);
+    f = f < 1.0 ? f : 1.0;
+    if (!(fm < 1.0))
+        return 0.0;
+    double r = (f - fm) / (1.0 - fm);
+    return r > 0.0 ? r : 0.0;
+}
+
+/* Beats per loop that are looked at: 2^j and 3 * 2^j. */
+#define LOOP_NK 20
+static int loop_k(size_t i)
+{
+    return i % 2 == 0 ? 1 << (i / 2) : 3 << (i / 2);
+}
+
+struct loop_choice {
+    int k;          /* beats in the loop; 0 = none */
+    double score;   /* circ_score at k */
+    double salience;
+    size_t phase;   /* frames */
+    size_t events;  /* beats that carry an onset */
+};
+
+/* The metrical salience of k beats: its own pulse score plus those of the
+ * levels below (2k, the subdivision) and above (k / 2, k / 4: half notes and
+ * bars), weighted by the loop prior. See the top of this file. */
+static void loop_choose(const struct work *w, size_t N, double dur, struct loop_choice *c)
+{
+    double sc[2 * LOOP_NK];
+    size_t ph[2 * LOOP_NK];
+    int ks[2 * LOOP_NK];
+    size_t nk = 0;
+    memset(c, 0, sizeof(*c));
+    for (size_t i = 0; i < 2 * LOOP_NK; i++) {
+        int k = loop_k(i);
+        double bpm = 60.0 * k / dur;
+        ks[i] = k;
+        sc[i] = 0.0;
+        ph[i] = 0;
+        nk = i + 1;
+        if (bpm > 4.0 * BPM_MAX || (double)N / (double)k < 2.0)
+            continue;
+        sc[i] = circ_score(w, N, k, &ph[i]);
+    }
+    double best = 0.0;
+    for (size_t i = 0; i < nk; i++) {
+        int k = ks[i];
+        double bpm = 60.0 * k / dur;
+        if (bpm < BPM_MIN || bpm > BPM_MAX || k < 3)
+            continue;
+        double v = sc[i];
+        if (i + 2 < nk)
+            v += LOOP_W_SUB * sc[i + 2];
+        if (i >= 2 && ks[i - 2] * 2 == k)
+            v += LOOP_W_HALF * sc[i - 2];
+        if (i >= 4 && ks[i - 4] * 4 == k)
+            v += LOOP_W_BAR * sc[i - 4];
+        double z = log2(bpm / LOOP_PRIOR_CENTRE) / LOOP_PRIOR_SD_OCT;
+        v *= exp(-0.5 * z * z);
+        if (k % 3 == 0)
+            v *= LOOP_TRIPLE;
+        if (v > best) {
+            best = v;
+            c->k = k;
+            c->score = sc[i];
+            c->salience = v;
+            c->phase = ph[i];
+        }
+    }
+    if (!c->k)
+        return;
+    /* Events: beats whose onset strength reaches SUPPORT_FRAC of the strongest. */
+    double T = (double)N / (double)c->k;
+    double mx = 0.0;
+    for (int j = 0; j < c->k; j++)
+        mx = fmax(mx, (double)w->om[(c->phase + (size_t)lround((double)j * T)) % N]);
+    for (int j = 0; j < c->k; j++) {
+        double v = (double)w->om[(c->phase + (size_t)lround((double)j * T)) % N];
+        if (v > 0.0 && v >= SUPPORT_FRAC * mx)
+            c->events++;
+    }
+}
+
 static const int loop_beats[] = {3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256,
                                  384, 512, 768, 1024};
 
@@ -612,6 +730,61 @@ int sm__tempo_analyze(const float *odf, size_t n, sm_analysis *a)
         bpm_grid /= 2.0;
     }
 
+    /* 4a. Loops: a sound cut to a whole number of beats picks its tempo among
+     * 60 * k / duration (see the top of this file). */
+    struct loop_choice lc;
+    memset(&lc, 0, sizeof(lc));
+    bool loop_path = false;
+    size_t N = (size_t)lround(dur * fps());
+    N = N < n ? N : n;
+    if (dur >= LOOP_MIN_S && N >= 8) {
+        double omx = 0.0;
+        for (size_t t = 0; t < N; t++) {
+            w.loop_e2 += (double)w.o[t] * (double)w.o[t];
+            w.loop_sm += (double)w.om[t];
+            omx = fmax(omx, (double)w.o[t]);
+        }
+        loop_choose(&w, N, dur, &lc);
+        if (lc.k) {
+            double lbpm = 60.0 * lc.k / dur;
+            double T = (double)N / (double)lc.k;
+            double ph = (double)lc.phase / T;
+            bool aligned_l = ph < 0.12 || ph > 0.88;
+            /* The last onset (or strong envelope frame when onsets are unknown). */
+            double last = 0.0;
+            if (n_on) {
+                last = (double)a->onsets[n_on - 1];
+            } else {
+                for (size_t t = N; t-- > 0;) {
+                    if ((double)w.o[t] >= SUPPORT_FRAC * omx && w.o[t] > 0.0f) {
+                        last = (double)t / fps();
+                        break;
+                    }
+                }
+            }
+            bool to_end_l = dur - last <= 1.5 * 60.0 / lbpm + 0.05 ||
+                            (!isnan(tail_db) && tail_db >= -20.0);
+            /* A clear free pulse must be one of the loop's metrical levels. */
+            bool agrees = true;
+            if (bestScore >= HAS_TEMPO_CONF) {
+                static const double ratios[] = {0.25, 1.0 / 3.0, 0.5, 2.0 / 3.0, 1.0,
+                                                1.5, 2.0, 3.0, 4.0};
+                agrees = false;
+                for (size_t i = 0; i < sizeof(ratios) / sizeof(ratios[0]); i++) {
+                    if (fabs(lbpm / (bpm_grid * ratios[i]) - 1.0) <= FIT_TOL)
+                        agrees = true;
+                }
+            }
+            loop_path = aligned_l && to_end_l && agrees && lc.events >= MIN_SNAPPED &&
+                        lc.score >= LOOP_MIN_SCORE;
+            if (loop_path) {
+                bestT = T;
+                bestScore = lc.score;
+                bpm_grid = lbpm;
+            }
+        }
+    }
+
     /* 3. Beats. */
     if (track_beats(&w, bestT)) {
         work_release(&w);
@@ -630,8 +803,10 @@ int sm__tempo_analyze(const float *odf, size_t n, sm_analysis *a)
     double support = ((double)supported - 1.0) / 3.0;
     support = support < 0.0 ? 0.0 : (support > 1.0 ? 1.0 : support);
     double conf = bestScore * support;
+    if (loop_path)
+        conf = lc.score * fmin(1.0, ((double)lc.events - 1.0) / 3.0);
     a->bpm_confidence = conf;
-    if (nb < 3 || supported < 3) {
+    if (nb < 1 || (!loop_path && (nb < 3 || supported < 3))) {
         work_release(&w);
         snprintf(a->loop_evidence, sizeof(a->loop_evidence),
                  "one-shot: periodicity %.2f, %zu onset%s, %.2f s, tail %s", conf, n_on,
@@ -651,58 +826,69 @@ int sm__tempo_analyze(const float *odf, size_t n, sm_analysis *a)
     if (period > 0.0 && fabs(60.0 / period / bpm_grid - 1.0) < 0.05)
         bpm = 60.0 / period;
 
-    /* 4. Loop or one-shot. */
-    double last_on = n_on ? (double)a->onsets[n_on - 1] : (double)times[nb - 1];
-    double beat_s = 60.0 / bpm;
-    bool to_end = dur - last_on <= 1.5 * beat_s + 0.05 || (!isnan(tail_db) && tail_db >= -20.0);
-    int fit_beats = 0;
-    double fit_dev = INFINITY;
-    for (size_t i = 0; i < sizeof(loop_beats) / sizeof(loop_beats[0]); i++) {
-        double cand = 60.0 * loop_beats[i] / dur;
-        double dev = fabs(cand / bpm - 1.0);
-        if (dev < fit_dev) {
-            fit_dev = dev;
-            fit_beats = loop_beats[i];
-        }
-    }
-    double fit_bpm = 60.0 * fit_beats / dur;
-    double phase = fmod((double)times[0], 60.0 / fit_bpm) / (60.0 / fit_bpm);
-    bool aligned = phase < 0.12 || phase > 0.88;
-    bool fits = fit_dev <= FIT_TOL && (aligned || fit_dev <= FIT_TOL_UNALIGNED);
-    bool long_enough = dur >= LOOP_MIN_S && n_on + (a->onsets ? 0 : supported) >= 3;
-    /* Periodic: a clear pulse, or a weaker one that a loop's shape confirms (a
-     * whole number of beats within 1 %, starting on a beat, sounding to the end). */
-    bool onsets_agree = !a->onsets || snapped >= MIN_SNAPPED;
-    bool clear = conf >= HAS_TEMPO_CONF && supported >= MIN_SUPPORTED && onsets_agree;
-    bool shaped = conf >= LOOP_SHAPED_CONF && fit_dev <= 0.01 && aligned && to_end &&
-                  long_enough && onsets_agree;
-    if (!clear && !shaped) {
-        sm_free(times);
-        work_release(&w);
-        snprintf(a->loop_evidence, sizeof(a->loop_evidence),
-                 "one-shot: periodicity %.2f (%.1f BPM), %zu onset%s, %.2f s, tail %s", conf,
-                 bpm, n_on, n_on == 1 ? "" : "s", dur, tail_txt);
-        a->loop_confidence = fmin(0.95, 0.6 + 0.4 * (1.0 - conf / HAS_TEMPO_CONF));
-        return 0;
-    }
-    bool loop = long_enough && to_end && fits;
-
-    if (loop) {
-        bpm = fit_bpm;
-        double q = 1.0 - fit_dev / FIT_TOL;
-        a->loop_confidence = 0.5 + 0.5 * fmin(fmax(conf, clear ? 0.0 : 0.3), 0.5 + 0.5 * q);
+    bool loop = false;
+    if (loop_path) {
+        /* 4a (continued): the loop's exact tempo. */
+        bpm = bpm_grid;
+        loop = true;
+        a->loop_confidence = 0.5 + 0.5 * fmin(1.0, 0.5 + conf);
         snprintf(a->loop_evidence, sizeof(a->loop_evidence),
                  "loop: periodicity %.2f, %d beats in %.3f s (%.1f BPM), %zu onsets, tail %s",
-                 conf, fit_beats, dur, round1(fit_bpm), n_on, tail_txt);
+                 conf, lc.k, dur, round1(bpm), n_on, tail_txt);
     } else {
-        const char *why = dur < LOOP_MIN_S ? "shorter than 1 s"
-                          : !to_end          ? "stops before the end"
-                          : !fits            ? "not a whole number of beats"
-                                             : "too few onsets";
-        a->loop_confidence = 0.5 + 0.4 * conf;
-        snprintf(a->loop_evidence, sizeof(a->loop_evidence),
-                 "not a loop (%s): periodicity %.2f, %.2f s, %zu onsets, tail %s", why, conf,
-                 dur, n_on, tail_txt);
+        /* 4. Loop or one-shot. */
+        double last_on = n_on ? (double)a->onsets[n_on - 1] : (double)times[nb - 1];
+        double beat_s = 60.0 / bpm;
+        bool to_end = dur - last_on <= 1.5 * beat_s + 0.05 || (!isnan(tail_db) && tail_db >= -20.0);
+        int fit_beats = 0;
+        double fit_dev = INFINITY;
+        for (size_t i = 0; i < sizeof(loop_beats) / sizeof(loop_beats[0]); i++) {
+            double cand = 60.0 * loop_beats[i] / dur;
+            double dev = fabs(cand / bpm - 1.0);
+            if (dev < fit_dev) {
+                fit_dev = dev;
+                fit_beats = loop_beats[i];
+            }
+        }
+        double fit_bpm = 60.0 * fit_beats / dur;
+        double phase = fmod((double)times[0], 60.0 / fit_bpm) / (60.0 / fit_bpm);
+        bool aligned = phase < 0.12 || phase > 0.88;
+        bool fits = fit_dev <= FIT_TOL && (aligned || fit_dev <= FIT_TOL_UNALIGNED);
+        bool long_enough = dur >= LOOP_MIN_S && n_on + (a->onsets ? 0 : supported) >= 3;
+        /* Periodic: a clear pulse, or a weaker one that a loop's shape confirms (a
+         * whole number of beats within 1 %, starting on a beat, sounding to the end). */
+        bool onsets_agree = !a->onsets || snapped >= MIN_SNAPPED;
+        bool clear = conf >= HAS_TEMPO_CONF && supported >= MIN_SUPPORTED && onsets_agree;
+        bool shaped = conf >= LOOP_SHAPED_CONF && fit_dev <= 0.01 && aligned && to_end &&
+                      long_enough && onsets_agree;
+        if (!clear && !shaped) {
+            sm_free(times);
+            work_release(&w);
+            snprintf(a->loop_evidence, sizeof(a->loop_evidence),
+                     "one-shot: periodicity %.2f (%.1f BPM), %zu onset%s, %.2f s, tail %s", conf,
+                     bpm, n_on, n_on == 1 ? "" : "s", dur, tail_txt);
+            a->loop_confidence = fmin(0.95, 0.6 + 0.4 * (1.0 - conf / HAS_TEMPO_CONF));
+            return 0;
+        }
+        loop = long_enough && to_end && fits;
+
+        if (loop) {
+            bpm = fit_bpm;
+            double q = 1.0 - fit_dev / FIT_TOL;
+            a->loop_confidence = 0.5 + 0.5 * fmin(fmax(conf, clear ? 0.0 : 0.3), 0.5 + 0.5 * q);
+            snprintf(a->loop_evidence, sizeof(a->loop_evidence),
+                     "loop: periodicity %.2f, %d beats in %.3f s (%.1f BPM), %zu onsets, tail %s",
+                     conf, fit_beats, dur, round1(fit_bpm), n_on, tail_txt);
+        } else {
+            const char *why = dur < LOOP_MIN_S ? "shorter than 1 s"
+                              : !to_end          ? "stops before the end"
+                              : !fits            ? "not a whole number of beats"
+                                                 : "too few onsets";
+            a->loop_confidence = 0.5 + 0.4 * conf;
+            snprintf(a->loop_evidence, sizeof(a->loop_evidence),
+                     "not a loop (%s): periodicity %.2f, %.2f s, %zu onsets, tail %s", why, conf,
+                     dur, n_on, tail_txt);
+        }
     }
     a->loop = loop;
     a->has_tempo = true;
