@@ -298,6 +298,21 @@ static double harmonic_share(const float *x, size_t len, double f0, double rate)
             break;
         k[nh++] = 2.0 * cos(w);
     }
+    /* Take out the offset and the straight-line drift first: a DC offset (a
+     * plucked-string model, a cheap recorder) or a slow swell is energy at no
+     * harmonic and would make a clean note look like a chord. */
+    double c = 0.5 * (double)(len - 1);
+    double sx = 0.0;
+    double sxt = 0.0;
+    double stt = 0.0;
+    for (size_t j = 0; j < len; j++) {
+        double t = (double)j - c;
+        sx += (double)x[j];
+        sxt += t * (double)x[j];
+        stt += t * t;
+    }
+    double mean = len ? sx / (double)len : 0.0;
+    double slope = stt > 0.0 ? sxt / stt : 0.0;
     /* The Hann window by rotating a phasor instead of a cos per sample. */
     double step = 2.0 * M_PI / (double)len;
     double rc = cos(step);
@@ -312,7 +327,7 @@ static double harmonic_share(const float *x, size_t len, double f0, double rate)
         double npc = pc * rc - ps * rs;
         ps = pc * rs + ps * rc;
         pc = npc;
-        double v = w * (double)x[j];
+        double v = w * ((double)x[j] - mean - slope * ((double)j - c));
         sw += w;
         sw2 += w * w;
         energy += v * v;

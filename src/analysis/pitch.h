@@ -7,11 +7,14 @@
  *
  * Method: skip SM__PITCH_SKIP_MS after the attack, find where the sound has decayed
  * 30 dB below its loudest part, and run YIN on up to SM__PITCH_WINDOWS windows spread
- * over that steady part. Each window integrates SM__PITCH_WLEN samples (93 ms, 2.5
- * periods of A0) over lags up to the period of SM__PITCH_FMIN. A window counts when
- * YIN finds a period (cumulative mean normalised difference <= 0.5) and at least
- * 15 % of the window's energy lies at harmonics 1..3 of that f0 (this rejects chords,
- * whose common period has no energy of its own). The note is the periodicity-weighted
+ * over that steady part. Each window integrates SM__PITCH_WLEN samples (93 ms, 1.9
+ * periods of E0, the lowest note of a 5-string bass and of deep 808s) over lags up
+ * to the period of SM__PITCH_FMIN (19 Hz, so E0 at -50 cents still fits). A window
+ * counts when YIN finds a period (cumulative mean normalised difference <= 0.5) and
+ * at least 15 % of the window's energy lies at harmonics 1..3 of that f0 (this
+ * rejects chords, whose common period has no energy of its own); that share is
+ * measured after removing the window's mean and straight-line drift, since a DC
+ * offset (plucked-string models, cheap recorders) is energy at no harmonic. The note is the periodicity-weighted
  * median of the counted windows; the confidence is the periodicity summed over the
  * windows that agree with it (within 50 cents) divided by the windows that had
  * sound, so noise, drums, chords and glides score low. has_note needs confidence
@@ -32,7 +35,7 @@
 
 #include <samplemind/analysis.h>
 
-#define SM__PITCH_FMIN 27.5
+#define SM__PITCH_FMIN 19.0
 #define SM__PITCH_FMAX 4200.0
 #define SM__PITCH_WLEN 2048
 #define SM__PITCH_WINDOWS 5

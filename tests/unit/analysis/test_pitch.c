@@ -93,6 +93,48 @@ static void test_pitch__sub_bass_e1(void **state)
     sine_note(30.8677, 23, 0.0, 3.0);
 }
 
+static void test_pitch__below_a0_down_to_e0(void **state)
+{
+    (void)state;
+    /* The lowest notes of a 5-string bass and of 808s: E0 (20.6 Hz) to G#0. */
+    sine_note(20.6017, 16, 0.0, 3.0);
+    sine_note(23.1247, 18, 0.0, 3.0);
+    sine_note(25.9565, 20, 0.0, 3.0);
+    /* A saw on E0 (harmonics at 41, 62 Hz ...) is still E0, not E1. */
+    float *x = alloc_x(TWO_S);
+    saw(x, TWO_S, 20.6017, 60, 0.8);
+    sm_analysis a;
+    blank(&a);
+    assert_int_equal(sm__pitch_analyze(x, TWO_S, &a), 0);
+    assert_note(&a, 16, 0.0, 5.0);
+    free(x);
+}
+
+static void test_pitch__dc_offset_and_drift_do_not_hide_the_note(void **state)
+{
+    (void)state;
+    /* A decaying A#4 pluck riding on a DC offset twice its amplitude and a slow
+     * ramp (as a plucked-string model or a cheap recorder leaves): the offset is
+     * energy at no harmonic and must not make the note look like a chord. */
+    float *x = alloc_x(TWO_S);
+    saw(x, TWO_S, 466.1638, 8, 0.2);
+    for (size_t i = 0; i < TWO_S; i++) {
+        double t = (double)i / RATE;
+        x[i] = (float)((double)x[i] * exp(-t / 0.6) + 0.4 + 0.05 * t);
+    }
+    sm_analysis a;
+    blank(&a);
+    assert_int_equal(sm__pitch_analyze(x, TWO_S, &a), 0);
+    assert_note(&a, 70, 0.0, 3.0);
+    /* A pure offset alone is no note. */
+    for (size_t i = 0; i < TWO_S; i++)
+        x[i] = 0.5f;
+    blank(&a);
+    assert_int_equal(sm__pitch_analyze(x, TWO_S, &a), 0);
+    assert_no_note(&a);
+    free(x);
+}
+
 static void test_pitch__a6(void **state)
 {
     (void)state;
@@ -458,6 +500,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pitch__sine_440_is_a4),
         cmocka_unit_test(test_pitch__sub_bass_e1),
+        cmocka_unit_test(test_pitch__below_a0_down_to_e0),
+        cmocka_unit_test(test_pitch__dc_offset_and_drift_do_not_hide_the_note),
         cmocka_unit_test(test_pitch__a6),
         cmocka_unit_test(test_pitch__cents_sharp_and_flat),
         cmocka_unit_test(test_pitch__saw_55_is_a1_not_an_octave_off),
