@@ -1107,7 +1107,7 @@ sm_srv *sm__srv_new(struct sm_srv_config *cfg, char *admin_password, sm_error *e
         goto fail;
     }
     if (sm__routes_health(srv) || sm__routes_auth(srv) || sm__routes_audio(srv) ||
-        sm__routes_jobs(srv) || sm__routes_openapi(srv)) {
+        sm__routes_jobs(srv) || sm__routes_openapi(srv) || sm__routes_web(srv)) {
         sm_error_set(err, SM_EINTERNAL, "could not register the routes");
         goto fail;
     }
@@ -1261,7 +1261,7 @@ int sm__srv_print_routes(const struct sm_srv_config *cfg, FILE *out)
     sm_error err = SM_ERROR_INIT;
     int rc = 0;
     if (sm__routes_health(srv) || sm__routes_auth(srv) || sm__routes_audio(srv) ||
-        sm__routes_jobs(srv) || sm__routes_openapi(srv) ||
+        sm__routes_jobs(srv) || sm__routes_openapi(srv) || sm__routes_web(srv) ||
         (sm__ai_routes_register && sm__ai_routes_register(srv, &err)))
         rc = -1;
     for (size_t i = 0; i < srv->router.n && !rc; i++) {

@@ -171,6 +171,7 @@ int sm__routes_auth(sm_srv *srv);
 int sm__routes_audio(sm_srv *srv);
 int sm__routes_jobs(sm_srv *srv);
 int sm__routes_openapi(sm_srv *srv);
+int sm__routes_web(sm_srv *srv); /* routes_web.c: the web page */
 
 /* Catalog pool set-up and teardown (catpool.c). */
 int sm__catpool_init(sm_srv *srv);
