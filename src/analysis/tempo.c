@@ -82,7 +82,7 @@
 #define QUIET_RMS 3.1623e-4f   /* -70 dBFS, as onset picking */
 #define MIN_SNAPPED 3
 /* The loop prior and level weights (see the top of this file). */
-#define LOOP_PRIOR_CENTRE 120.0
+#define LOOP_PRIOR_CENTRE 110.0
 #define LOOP_PRIOR_SD_OCT 0.8
 #define LOOP_W_SUB 0.5
 #define LOOP_W_HALF 1.0
@@ -762,21 +762,23 @@ int sm__tempo_analyze(const float *odf, size_t n, sm_analysis *a)
                     }
                 }
             }
-            bool to_end_l = dur - last <= 1.5 * 60.0 / lbpm + 0.05 ||
+            bool to_end_l = dur - last <= 2.0 * 60.0 / lbpm + 0.05 ||
                             (!isnan(tail_db) && tail_db >= -20.0);
             /* A clear free pulse must be one of the loop's metrical levels. */
             bool agrees = true;
             if (bestScore >= HAS_TEMPO_CONF) {
                 static const double ratios[] = {0.25, 1.0 / 3.0, 0.5, 2.0 / 3.0, 1.0,
                                                 1.5, 2.0, 3.0, 4.0};
+                /* The free estimate is good to about 2 frames over its segment. */
+                double tol = FIT_TOL + 2.0 / (double)(n < SEG_FRAMES ? n : SEG_FRAMES);
                 agrees = false;
                 for (size_t i = 0; i < sizeof(ratios) / sizeof(ratios[0]); i++) {
-                    if (fabs(lbpm / (bpm_grid * ratios[i]) - 1.0) <= FIT_TOL)
+                    if (fabs(lbpm / (bpm_grid * ratios[i]) - 1.0) <= tol)
                         agrees = true;
                 }
             }
-            loop_path = aligned_l && to_end_l && agrees && lc.events >= MIN_SNAPPED &&
-                        lc.score >= LOOP_MIN_SCORE;
+            loop_path = aligned_l && to_end_l && agrees && lc.events >= 2 &&
+                        (!a->onsets || n_on >= 3) && lc.score >= LOOP_MIN_SCORE;
             if (loop_path) {
                 bestT = T;
                 bestScore = lc.score;
