@@ -17,6 +17,32 @@
  *    times against beat number.
  * 4. Loop or one-shot, and the loop length constraint (below).
  *
+ * LOOPS: THE LENGTH CONSTRAINT PICKS THE TEMPO. A sound of at least 1 s is tried as
+ * a seamless loop of N = duration * fps frames cut to a whole number of beats k, for
+ * k in 2^j and 3 * 2^j: its candidate tempos are exactly 60 * k / duration. For each
+ * k the circular pulse score S(k) is the squared cosine of the best-phase pulse train
+ * of k equal beats around the loop (wrapping at N) with the envelope, less its
+ * random-phase expectation (as in 2). Among the candidates in 50-220 BPM:
+ *  - the beat must be sounded: levels where at least 3 of every 4 beats carry an
+ *    onset (>= 15 % of the strongest beat) are preferred; only when no level is
+ *    sounded does any level compete (a quarter-note pulse at 67 BPM is not 134);
+ *  - metrical salience: M(k) = [S(k) + 0.5 S(2k) + S(k/2) + 0.5 S(k/4)] x prior,
+ *    i.e. a beat level is supported by its subdivision (2k) and by the half-note
+ *    and bar levels above it (k/2, k/4); the loop prior is log-normal, centre
+ *    110 BPM, sd 0.8 octave; triple levels (3 * 2^j beats) count 0.7x, as triple
+ *    meter is rarer. The weights and the prior were chosen on the generated
+ *    development seeds 2-4 (docs/accuracy.md), never on the evaluation seed.
+ * The loop is accepted when its best phase is within 12 % of a beat of the start
+ * (a loop starts on a beat), it sounds to its end (the last onset within 2 beats,
+ * half a 4/4 bar, of the end, or the last 5 % of the RMS envelope within 20 dB of
+ * its peak), at least 2 of its beats and 3 onsets in all are sounded, S(k) >= 0.05,
+ * and a clear free pulse (score >= 0.25) agrees: the candidate is within 2 % plus
+ * the free estimate's precision (2 frames over its segment) of the free tempo times
+ * 1/4, 1/3, 1/2, 2/3, 1, 3/2, 2, 3 or 4. Then bpm = 60 * k / duration exactly, the
+ * beats are tracked at that period, and the confidence is S(k) times the share of
+ * sounded beats (full from 4). Otherwise the free estimate and the rules below
+ * apply (the accent rule is one of them; for loops the salience rule replaces it).
+ *
  * HALF/DOUBLE RULE (deliberate; tested in tests/unit/analysis/test_tempo.c):
  *  - A uniform pulse is reported at its own rate. The pulse score of a level that
  *    takes every other onset of a uniform pulse is halved (it explains half of the
@@ -29,6 +55,7 @@
  *    other beat are at least 1.6x stronger than those between them, the accented
  *    pulse at half the rate is reported (a fast strong/weak alternation is a
  *    slower beat with off-beats; a fast uniform pulse stays fast).
+ *  - Loops: the level is chosen by the loop rule above, not by the accent rule.
  *  - bpm_alternatives: half and double of the reported tempo, when in 50-220 BPM.
  *
  * HAS TEMPO: frames quieter than -70 dBFS are ignored; confidence is the pulse
@@ -38,8 +65,9 @@
  * of beats within 1 %, starting on a beat, sounding to its end); and, when refined
  * onsets are known, at least 3 beats must fall on one.
  *
- * LOOP OR ONE-SHOT: a loop is periodic (has_tempo), at least 1 s long, has at
- * least 3 onsets, keeps sounding to its end (the last onset is within 1.5 beats of
+ * LOOP OR ONE-SHOT: a loop is one accepted by the loop rule above or, failing
+ * that, one that passes these checks on the free estimate: periodic (has_tempo),
+ * at least 1 s long, has at least 3 onsets, keeps sounding to its end (the last onset is within 1.5 beats of
  * the end, or the last 5 % of the RMS envelope is within 20 dB of its peak), and is
  * a whole number of beats long: 60 * beats / duration, for beats in 3 * 2^k or
  * 4 * 2^k, lies within 2 % of the measured tempo (within 0.75 % unless the beat grid
@@ -567,6 +595,23 @@ struct loop_choice {
     size_t events;  /* beats that carry an onset */
 };
 
+/* Beats of k around the loop from phase ph whose onset strength reaches
+ * SUPPORT_FRAC of the strongest of them. */
+static size_t count_events(const struct work *w, size_t N, int k, size_t ph)
+{
+    double T = (double)N / (double)k;
+    double mx = 0.0;
+    for (int j = 0; j < k; j++)
+        mx = fmax(mx, (double)w->om[(ph + (size_t)lround((double)j * T)) % N]);
+    size_t ev = 0;
+    for (int j = 0; j < k; j++) {
+        double v = (double)w->om[(ph + (size_t)lround((double)j * T)) % N];
+        if (v > 0.0 && v >= SUPPORT_FRAC * mx)
+            ev++;
+    }
+    return ev;
+}
+
 /* The metrical salience of k beats: its own pulse score plus those of the
  * levels below (2k, the subdivision) and above (k / 2, k / 4: half notes and
  * bars), weighted by the loop prior. See the top of this file. */
@@ -588,42 +633,38 @@ static void loop_choose(const struct work *w, size_t N, double dur, struct loop_
             continue;
         sc[i] = circ_score(w, N, k, &ph[i]);
     }
-    double best = 0.0;
-    for (size_t i = 0; i < nk; i++) {
-        int k = ks[i];
-        double bpm = 60.0 * k / dur;
-        if (bpm < BPM_MIN || bpm > BPM_MAX || k < 3)
-            continue;
-        double v = sc[i];
-        if (i + 2 < nk)
-            v += LOOP_W_SUB * sc[i + 2];
-        if (i >= 2 && ks[i - 2] * 2 == k)
-            v += LOOP_W_HALF * sc[i - 2];
-        if (i >= 4 && ks[i - 4] * 4 == k)
-            v += LOOP_W_BAR * sc[i - 4];
-        double z = log2(bpm / LOOP_PRIOR_CENTRE) / LOOP_PRIOR_SD_OCT;
-        v *= exp(-0.5 * z * z);
-        if (k % 3 == 0)
-            v *= LOOP_TRIPLE;
-        if (v > best) {
-            best = v;
-            c->k = k;
-            c->score = sc[i];
-            c->salience = v;
-            c->phase = ph[i];
+    /* Two rounds: first only levels with an onset on at least 3 of every 4
+     * beats (a beat is sounded), then, if none is, every level. */
+    for (int pass = 0; pass < 2 && !c->k; pass++) {
+        double best = 0.0;
+        for (size_t i = 0; i < nk; i++) {
+            int k = ks[i];
+            double bpm = 60.0 * k / dur;
+            if (bpm < BPM_MIN || bpm > BPM_MAX || k < 3)
+                continue;
+            size_t ev = count_events(w, N, k, ph[i]);
+            if (pass == 0 && 4 * ev < 3 * (size_t)k)
+                continue;
+            double v = sc[i];
+            if (i + 2 < nk)
+                v += LOOP_W_SUB * sc[i + 2];
+            if (i >= 2)
+                v += LOOP_W_HALF * sc[i - 2];
+            if (i >= 4)
+                v += LOOP_W_BAR * sc[i - 4];
+            double z = log2(bpm / LOOP_PRIOR_CENTRE) / LOOP_PRIOR_SD_OCT;
+            v *= exp(-0.5 * z * z);
+            if (k % 3 == 0)
+                v *= LOOP_TRIPLE;
+            if (v > best) {
+                best = v;
+                c->k = k;
+                c->score = sc[i];
+                c->salience = v;
+                c->phase = ph[i];
+                c->events = ev;
+            }
         }
-    }
-    if (!c->k)
-        return;
-    /* Events: beats whose onset strength reaches SUPPORT_FRAC of the strongest. */
-    double T = (double)N / (double)c->k;
-    double mx = 0.0;
-    for (int j = 0; j < c->k; j++)
-        mx = fmax(mx, (double)w->om[(c->phase + (size_t)lround((double)j * T)) % N]);
-    for (int j = 0; j < c->k; j++) {
-        double v = (double)w->om[(c->phase + (size_t)lround((double)j * T)) % N];
-        if (v > 0.0 && v >= SUPPORT_FRAC * mx)
-            c->events++;
     }
 }
 
@@ -841,7 +882,8 @@ int sm__tempo_analyze(const float *odf, size_t n, sm_analysis *a)
         /* 4. Loop or one-shot. */
         double last_on = n_on ? (double)a->onsets[n_on - 1] : (double)times[nb - 1];
         double beat_s = 60.0 / bpm;
-        bool to_end = dur - last_on <= 1.5 * beat_s + 0.05 || (!isnan(tail_db) && tail_db >= -20.0);
+        bool to_end =
+            dur - last_on <= 1.5 * beat_s + 0.05 || (!isnan(tail_db) && tail_db >= -20.0);
         int fit_beats = 0;
         double fit_dev = INFINITY;
         for (size_t i = 0; i < sizeof(loop_beats) / sizeof(loop_beats[0]); i++) {

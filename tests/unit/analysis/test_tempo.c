@@ -268,6 +268,84 @@ static void test_tempo__loop_length_refines_bpm(void **state)
     sm_analysis_release(&a);
 }
 
+/* Loops choose among whole numbers of beats: the BPM is exactly 60 * k / length. */
+static void test_tempo__loop_tempo_is_a_whole_number_of_beats(void **state)
+{
+    (void)state;
+    static const double bar[] = {1.0, 0.6, 0.8, 0.6};
+    static const struct {
+        double bpm;
+        int bars;
+    } cases[] = {{190.0, 1}, {67.0, 2}, {143.0, 4}, {88.0, 4}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        double seconds = cases[i].bars * 240.0 / cases[i].bpm;
+        /* The audio drifts 0.6 % from the grid; the length decides. */
+        struct click_opts c = {.seconds = seconds, .bpm = cases[i].bpm * 1.006, .first = 0.0,
+                               .jitter_ms = 3.0, .noise = 0.3, .accents = bar,
+                               .n_accents = 4, .seed = 31u + (unsigned)i};
+        sm_analysis a;
+        double bpm = run_clicks(&c, &a);
+        if (!a.loop || !(fabs(bpm - cases[i].bpm) < 1e-9))
+            fail_msg("%.0f BPM, %d bars: got %.2f BPM, loop %d (%s)", cases[i].bpm,
+                     cases[i].bars, bpm, (int)a.loop, a.loop_evidence);
+        char want[32];
+        snprintf(want, sizeof(want), "%d beats", 4 * cases[i].bars);
+        assert_non_null(strstr(a.loop_evidence, want));
+        assert_true(a.bpm_confidence > 0.0 && a.bpm_confidence <= 1.0);
+        assert_true(a.n_beats >= (size_t)(3 * cases[i].bars));
+        sm_analysis_release(&a);
+    }
+}
+
+/* The loop's level: beats must be sounded (3 of every 4 carry an onset), and
+ * among sounded levels the metrical salience decides. */
+static void test_tempo__loop_level_rule(void **state)
+{
+    (void)state;
+    sm_analysis a;
+    /* Quarter notes at 67 BPM over 2 bars: 134 BPM would leave every other beat
+     * silent, so the loop is 8 beats at 67, not 16 at 134. */
+    struct click_opts slow = {.seconds = 8.0 * 60.0 / 67.0, .bpm = 67.0, .first = 0.0,
+                              .jitter_ms = 2.0, .noise = 0.2, .seed = 41u};
+    assert_true(fabs(run_clicks(&slow, &a) - 67.0) < 1e-9);
+    assert_true(a.loop);
+    sm_analysis_release(&a);
+
+    /* Strong beats with weak 8th notes between them (1, 0.3) at 100 BPM: both 100
+     * and 200 are sounded; the accented level is the more salient one. */
+    static const double eighths[] = {1.0, 0.3};
+    struct click_opts e = {.seconds = 4.8, .bpm = 200.0, .first = 0.0, .jitter_ms = 2.0,
+                           .noise = 0.2, .accents = eighths, .n_accents = 2, .seed = 42u};
+    assert_true(fabs(run_clicks(&e, &a) - 100.0) < 1e-9);
+    assert_true(a.loop);
+    assert_int_equal(a.n_bpm_alternatives, 2);
+    sm_analysis_release(&a);
+
+    /* Two hits in 2 s that ring to the end are no loop and have no tempo. */
+    size_t n = (size_t)(2.0 * SM_AN_FPS) + 1;
+    float *odf = calloc(n, sizeof(float));
+    float *rms = calloc(n, sizeof(float));
+    assert_non_null(odf);
+    assert_non_null(rms);
+    for (size_t i = 0; i < n; i++)
+        rms[i] = 0.3f;
+    odf[0] = 10.0f;
+    odf[30] = 10.0f;
+    float on[2] = {0.0f, 30.0f / (float)SM_AN_FPS};
+    sm_analysis_init(&a);
+    a.duration = 2.0;
+    a.onsets = on;
+    a.n_onsets = 2;
+    a.rms_env = rms;
+    a.n_rms_env = n;
+    assert_int_equal(sm__tempo_analyze(odf, n, &a), 0);
+    assert_false(a.loop);
+    assert_false(a.has_tempo);
+    unfill(&a);
+    free(odf);
+    free(rms);
+}
+
 static void test_tempo__one_shot_has_no_tempo(void **state)
 {
     (void)state;
@@ -603,6 +681,8 @@ int main(void)
         cmocka_unit_test(test_tempo__click_tracks_within_2_percent),
         cmocka_unit_test(test_tempo__half_double_rule),
         cmocka_unit_test(test_tempo__loop_length_refines_bpm),
+        cmocka_unit_test(test_tempo__loop_tempo_is_a_whole_number_of_beats),
+        cmocka_unit_test(test_tempo__loop_level_rule),
         cmocka_unit_test(test_tempo__one_shot_has_no_tempo),
         cmocka_unit_test(test_tempo__silence_and_tiny_inputs),
         cmocka_unit_test(test_tempo__noise_is_arhythmic),
