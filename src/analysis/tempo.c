@@ -65,16 +65,17 @@
  * of beats within 1 %, starting on a beat, sounding to its end); and, when refined
  * onsets are known, at least 3 beats must fall on one.
  *
- * LOOP OR ONE-SHOT: a loop is one accepted by the loop rule above or, failing
- * that, one that passes these checks on the free estimate: periodic (has_tempo),
- * at least 1 s long, has at least 3 onsets, keeps sounding to its end (the last
- * onset is within 1.5 beats of the end, or the last 5 % of the RMS envelope is
- * within 20 dB of its peak), and is a whole number of beats long: 60 * beats / duration, for beats in 3 * 2^k or
- * 4 * 2^k, lies within 2 % of the measured tempo (within 0.75 % unless the beat grid
- * also starts at a beat). The reported BPM of a loop is then that exact value.
- * Everything else is not a loop; has_tempo false means bpm NaN and no beats, while
- * bpm_confidence still says how periodic the sound was. loop_confidence is the
- * confidence in the decision made (0.5 = a guess, 1 = certain).
+ * LOOP OR ONE-SHOT: a loop is one accepted by the loop rule above or, failing that,
+ * one that passes these checks on the free estimate: periodic (has_tempo), at least
+ * 1 s long, has at least 3 onsets, keeps sounding to its end (the last onset is
+ * within 1.5 beats of the end, or the last 5 % of the RMS envelope is within 20 dB
+ * of its peak), and is a whole number of beats long: 60 * beats / duration, for
+ * beats in 3 * 2^k or 4 * 2^k, lies within 2 % of the measured tempo (within 0.75 %
+ * unless the beat grid also starts at a beat). The reported BPM of a loop is then
+ * that exact value. Everything else is not a loop; has_tempo false means bpm NaN and
+ * no beats, while bpm_confidence still says how periodic the sound was.
+ * loop_confidence is the confidence in the decision made (0.5 = a guess, 1 =
+ * certain).
  */
 #include "analysis/tempo.h"
 
