@@ -616,6 +616,207 @@ static int cmd_warm(struct sm_cli *cli, int argc, char **argv)
     return rc;
 }
 
+/* ------------------------------------------------------------------ bench --- */
+
+static const char bench_desc[] =
+    "{\"path\":\"/lib/Kicks/Kick_%d.wav\",\"duration\":0.45,\"loop\":false,"
+    "\"loudness\":{\"integrated_lufs\":-6.5,\"true_peak_dbtp\":0.4,\"sample_peak_dbfs\":0.0},"
+    "\"tempo\":null,\"key\":null,\"note\":{\"hz\":43.7,\"midi\":29,\"name\":\"F1\",\"cents\":3},"
+    "\"category\":{\"label\":\"kick\",\"confidence\":0.9},"
+    "\"timbre\":{\"brightness\":30,\"warmth\":60,\"hardness\":80,\"depth\":85,"
+    "\"roughness\":20,\"boominess\":70}}";
+
+static double mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int threads_now(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    int n = -1;
+    while (f && fgets(line, sizeof(line), f))
+        if (!strncmp(line, "Threads:", 8))
+            n = atoi(line + 8);
+    if (f)
+        fclose(f);
+    return n;
+}
+
+struct bench_wait {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int left;
+    int ok;
+    int max_threads;
+};
+
+static void on_bench(sm_ai_answer *a, void *ud)
+{
+    struct bench_wait *w = ud;
+    pthread_mutex_lock(&w->lock);
+    if (a->ok && a->valid)
+        w->ok++;
+    w->left--;
+    int t = threads_now();
+    if (t > w->max_threads)
+        w->max_threads = t;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* samplemind ai bench [--calls N] [--mock URL] [--concurrent N]: router figures. */
+static int cmd_bench(struct sm_cli *cli, int argc, char **argv)
+{
+    int calls = 2000;
+    int concurrent = 0;
+    const char *mock = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--calls") && i + 1 < argc)
+            calls = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--mock") && i + 1 < argc)
+            mock = argv[++i];
+        else if (!strcmp(argv[i], "--concurrent") && i + 1 < argc)
+            concurrent = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "Usage: samplemind ai bench [--calls N] [--mock URL] "
+                            "[--concurrent N]\n");
+            return SM_EXIT_USAGE;
+        }
+    }
+    if (calls < 1)
+        calls = 1;
+    char ini[1024];
+    snprintf(ini, sizeof(ini),
+             "[ai]\nroute.default = openai, builtin\nmax_attempts = 1\ntimeout_ms = 60000\n"
+             "daily_budget = -1\n[openai]\napi_key = bench-key\nbase_url = %s/v1\n",
+             mock ? mock : "http://127.0.0.1:9");
+    sm_error err = SM_ERROR_INIT;
+    sm_cache *cache = sm_cache_open(cli->cache && *cli->cache ? cli->cache : ":memory:", NULL,
+                                    &err);
+    if (!cache) {
+        sm_cli_error(cli, "%s", err.msg);
+        return SM_EXIT_FAILED;
+    }
+    sm_ai_opts o = {0};
+    o.config_text = ini;
+    o.ignore_env = true;
+    o.cache = cache;
+    sm_ai *ai = sm_ai_new(&o, &err);
+    if (!ai) {
+        sm_cli_error(cli, "%s", err.msg);
+        sm_cache_close(cache);
+        return SM_EXIT_FAILED;
+    }
+    char desc[1024];
+    snprintf(desc, sizeof(desc), bench_desc, 1);
+    sm_ai_request rq = {0};
+    rq.task = SM_AI_GENRE;
+    rq.descriptors = desc;
+    json_t *out = json_object();
+    json_object_set_new(out, "cache", json_string(cli->cache && *cli->cache ? cli->cache : "sqlite :memory:"));
+    /* 1. The builtin rules: routing, prompt, rules, validation; no I/O. */
+    rq.provider = "builtin";
+    double t = mono_us();
+    for (int i = 0; i < calls; i++) {
+        sm_ai_answer a;
+        sm_ai_ask(ai, &rq, &a, NULL);
+        sm_ai_answer_release(&a);
+    }
+    json_object_set_new(out, "builtin_us_per_call", json_real((mono_us() - t) / calls));
+    if (mock) {
+        /* 2. A cached answer: routing, key hashing, cache read, decode. */
+        rq.provider = "openai";
+        sm_ai_answer a;
+        sm_ai_ask(ai, &rq, &a, NULL);
+        sm_ai_answer_release(&a);
+        t = mono_us();
+        for (int i = 0; i < calls; i++) {
+            sm_ai_ask(ai, &rq, &a, NULL);
+            sm_ai_answer_release(&a);
+        }
+        json_object_set_new(out, "cached_us_per_call", json_real((mono_us() - t) / calls));
+        /* 3. Router overhead on an upstream call: the same request through the
+         * router (cache read skipped, answer parsed, validated and stored) minus
+         * the bare HTTP round trip of the same bytes. */
+        int n = calls < 500 ? calls : 500;
+        rq.flags = SM_AI_NO_CACHE_READ;
+        t = mono_us();
+        for (int i = 0; i < n; i++) {
+            sm_ai_ask(ai, &rq, &a, NULL);
+            sm_ai_answer_release(&a);
+        }
+        double routed = (mono_us() - t) / n;
+        char url[512];
+        snprintf(url, sizeof(url), "%s/v1/chat/completions", mock);
+        const char *hdrs[] = {"Content-Type: application/json", "Authorization: Bearer bench-key",
+                              NULL};
+        const char *body = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\","
+                           "\"content\":\"Task: genre.\"}]}";
+        sm_http_request hr = {0};
+        hr.url = url;
+        hr.headers = hdrs;
+        hr.body = body;
+        hr.body_len = strlen(body);
+        t = mono_us();
+        for (int i = 0; i < n; i++) {
+            sm_http_response rs;
+            sm_http_perform(sm_ai_http(ai), &hr, &rs, NULL);
+            sm_http_response_release(&rs);
+        }
+        double bare = (mono_us() - t) / n;
+        json_object_set_new(out, "upstream_routed_us", json_real(routed));
+        json_object_set_new(out, "upstream_bare_http_us", json_real(bare));
+        json_object_set_new(out, "router_overhead_us", json_real(routed - bare));
+        /* 4. Many distinct uncached requests at once (set the mock's latency first). */
+        if (concurrent > 0) {
+            struct bench_wait w;
+            memset(&w, 0, sizeof(w));
+            pthread_mutex_init(&w.lock, NULL);
+            pthread_cond_init(&w.cond, NULL);
+            w.left = concurrent;
+            int threads_before = threads_now();
+            t = mono_us();
+            for (int i = 0; i < concurrent; i++) {
+                char d[1024];
+                snprintf(d, sizeof(d), bench_desc, 1000 + i);
+                sm_ai_request r2 = {0};
+                r2.task = SM_AI_GENRE;
+                r2.provider = "openai";
+                r2.descriptors = d;
+                r2.flags = SM_AI_NO_CACHE_READ;
+                if (sm_ai_ask_async(ai, &r2, on_bench, &w, NULL) != SM_OK) {
+                    pthread_mutex_lock(&w.lock);
+                    w.left--;
+                    pthread_mutex_unlock(&w.lock);
+                }
+            }
+            pthread_mutex_lock(&w.lock);
+            while (w.left > 0)
+                pthread_cond_wait(&w.cond, &w.lock);
+            pthread_mutex_unlock(&w.lock);
+            double wall = (mono_us() - t) / 1e6;
+            json_object_set_new(out, "concurrent_requests", json_integer(concurrent));
+            json_object_set_new(out, "concurrent_ok", json_integer(w.ok));
+            json_object_set_new(out, "concurrent_wall_s", json_real(wall));
+            json_object_set_new(out, "threads_before", json_integer(threads_before));
+            json_object_set_new(out, "threads_max", json_integer(w.max_threads));
+            pthread_cond_destroy(&w.cond);
+            pthread_mutex_destroy(&w.lock);
+        }
+    }
+    char *txt = json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(6));
+    puts(txt);
+    free(txt);
+    json_decref(out);
+    sm_ai_free(ai);
+    sm_cache_close(cache);
+    return SM_EXIT_OK;
+}
+
 int sm_cmd_ai(struct sm_cli *cli, int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -629,6 +830,8 @@ int sm_cmd_ai(struct sm_cli *cli, int argc, char **argv)
         return cmd_ask(cli, argc - 1, argv + 1);
     if (!strcmp(argv[1], "warm"))
         return cmd_warm(cli, argc - 1, argv + 1);
+    if (!strcmp(argv[1], "bench"))
+        return cmd_bench(cli, argc - 1, argv + 1);
     sm_cli_error(cli, "ai: unknown sub-command '%s' (ask, warm)", argv[1]);
     return SM_EXIT_USAGE;
 }

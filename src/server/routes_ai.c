@@ -36,7 +36,7 @@ struct pending {
     bool suspended;   /* the handler returned SM_SRV_PENDING */
     bool answered;    /* the callback ran before the handler returned */
     int status;
-    json_t *body;
+    char *text; /* the reply when answered at once (sent as bytes, no re-encoding) */
 };
 
 static json_t *answer_body(const sm_ai_answer *a, int *status)
@@ -87,18 +87,28 @@ static void store_tags(struct ai_ctx *ctx, int64_t id, const sm_ai_answer *a)
 static void on_answer(sm_ai_answer *a, void *userdata)
 {
     struct pending *p = userdata;
-    int status = 0;
-    json_t *body = answer_body(a, &status);
     store_tags(p->ctx, p->file_id, a);
     pthread_mutex_lock(&p->lock);
     bool later = p->suspended;
     if (!later) {
+        /* Answered before the handler returned (cache hit, rules): keep the text. */
         p->answered = true;
-        p->status = status;
-        p->body = body;
+        if (a->ok) {
+            p->status = 200;
+            p->text = sm_ai_answer_to_json(a);
+        }
+        if (!p->text) {
+            json_t *b = answer_body(a, &p->status);
+            char *t = b ? json_dumps(b, JSON_COMPACT) : NULL;
+            p->text = t ? sm_strdup(t) : NULL;
+            free(t);
+            json_decref(b);
+        }
     }
     pthread_mutex_unlock(&p->lock);
     if (later) {
+        int status = 0;
+        json_t *body = answer_body(a, &status);
         sm__req_complete(p->req, status, body);
         pthread_mutex_destroy(&p->lock);
         sm_free(p);
@@ -190,10 +200,14 @@ static int analyze(sm_req *req, void *userdata)
     if (!now)
         return SM_SRV_PENDING;
     int status = p->status;
-    json_t *reply = p->body;
+    char *text = p->text;
     pthread_mutex_destroy(&p->lock);
     sm_free(p);
-    return sm__req_reply_json(req, status, reply);
+    if (!text)
+        return sm__req_error(req, 500, "internal_error", "out of memory");
+    sm__req_reply_data(req, status, "application/json", text, strlen(text));
+    sm_free(text);
+    return SM_SRV_DONE;
 }
 
 static int providers(sm_req *req, void *userdata)
