@@ -110,6 +110,8 @@
   const fmtBpm = (v) => (typeof v === 'number' ? (Math.abs(v - Math.round(v)) < 0.05 ? String(Math.round(v)) : v.toFixed(1)) : '');
   const fmtDur = (v) => (typeof v === 'number' ? (v < 10 ? v.toFixed(2) : v.toFixed(1)) + 's' : '');
   const fmtBytes = (n) => (n > 1048576 ? (n / 1048576).toFixed(1) + ' MB' : n > 1024 ? (n / 1024).toFixed(0) + ' KB' : n + ' B');
+  // "C# minor" -> "C#m", "E major" -> "E".
+  const shortKey = (k) => String(k).replace(/ minor$/, 'm').replace(/ major$/, '');
   const clear = (n) => { while (n.firstChild) n.firstChild.remove(); };
 
   /* ------------------------------------------------------------- keys --- */
@@ -295,7 +297,7 @@
   function compact(it) {
     return {
       id: it.id, name: base(it.path), path: it.path, cat: it.category || '', bpm: it.bpm,
-      key: it.key ? it.key.name : '', cam: it.key ? it.key.camelot : '', note: it.note || '',
+      key: it.key ? shortKey(it.key.name) : '', cam: it.key ? it.key.camelot : '', note: it.note || '',
       dur: it.duration, lufs: it.lufs, peak: it.true_peak, loop: it.loop,
     };
   }
@@ -358,6 +360,8 @@
   const pool = [];
   let rafPending = 0;
   let idleTimer = 0;
+  // Write a DOM property only when it changes (no needless style invalidation).
+  function setIf(o, k, v) { if (o[k] !== v) o[k] = v; }
   function ensurePool() {
     const h = $('results').clientHeight || 600;
     const need = Math.ceil(h / ROW) + 2 * OVERSCAN;
@@ -410,7 +414,7 @@
     const list = $('results');
     if (!pool.length) ensurePool();
     const total = S.items.length + (S.more ? 1 : 0);
-    $('spacer').style.height = total * ROW + 'px';
+    setIf($('spacer').style, 'height', total * ROW + 'px');
     const first = Math.max(0, Math.floor(list.scrollTop / ROW) - OVERSCAN);
     const n = pool.length;
     for (let k = 0; k < n; k++) {
@@ -431,11 +435,11 @@
       const pl = !!(S.playing && r._id === S.playing.id);
       if (r._pl !== pl) { r._pl = pl; r.classList.toggle('playing', pl); }
     }
-    $('empty').hidden = !!total || S.loadingGen === S.gen;
+    setIf($('empty'), 'hidden', !!total || S.loadingGen === S.gen);
     const cnt = S.items.length;
-    $('count').textContent = S.loadingGen === S.gen && !cnt ? 'Searching…'
-      : cnt ? cnt.toLocaleString() + (S.more ? '+ samples (more load as you scroll)' : ' samples') : 'No samples';
-    if (S.more && first + n > S.items.length - 300) loadMore(PAGE);
+    setIf($('count'), 'textContent', S.loadingGen === S.gen && !cnt ? 'Searching…'
+      : cnt ? cnt.toLocaleString() + (S.more ? '+ samples (more load as you scroll)' : ' samples') : 'No samples');
+    if (S.more && first + n > S.items.length - Math.max(60, 2 * n)) loadMore(PAGE);
     clearTimeout(idleTimer);
     idleTimer = setTimeout(wantVisibleWaves, 90);
   }
@@ -515,7 +519,9 @@
   }
   function wantVisibleWaves() {
     S.waveWant.clear();
-    for (const r of pool) if (r._id && r.style.display !== 'none' && !S.waves.has(r._id)) S.waveWant.add(r._id);
+    const list = $('results');
+    const lo = Math.floor(list.scrollTop / ROW) - 1, hi = Math.ceil((list.scrollTop + list.clientHeight) / ROW);
+    for (const r of pool) if (r._id && r._i >= lo && r._i <= hi && !S.waves.has(r._id)) S.waveWant.add(r._id);
     pumpWaves();
   }
   function pumpWaves() {
