@@ -61,6 +61,7 @@ SM__HOT void sm__chroma_process(struct sm__chroma *c, const struct sm__frame *f)
         np += (p[k] > p[k - 1]) & (p[k] >= p[k + 1]);
     }
     double total = 0.0;
+    int start = c->frames < SM__CHROMA_START_FRAMES;
     for (size_t i = 0; i < np; i++) {
         size_t k = peaks[i];
         float a = m[k - 1];
@@ -73,14 +74,51 @@ SM__HOT void sm__chroma_process(struct sm__chroma *c, const struct sm__frame *f)
         float x = d * inv[k];
         float ln1p = x * (1.0f - x * (0.5f - x * (1.0f / 3.0f - x * 0.25f)));
         float fp = pos[k] + fine_per_ln * ln1p;
-        float e = p[k - 1] + p[k] + p[k + 1];
+        float e = m[k - 1] + m[k] + m[k + 1];
         int j0 = (int)fp;
         float w = fp - (float)j0;
-        c->fine[j0 % SM_CHROMA_FINE] += (double)((1.0f - w) * e);
-        c->fine[(j0 + 1) % SM_CHROMA_FINE] += (double)(w * e);
+        int ja = j0 % SM_CHROMA_FINE;
+        int jb = (j0 + 1) % SM_CHROMA_FINE;
+        c->fine[ja] += (double)((1.0f - w) * e);
+        c->fine[jb] += (double)(w * e);
+        if (start) {
+            c->start[ja] += (double)((1.0f - w) * e);
+            c->start[jb] += (double)(w * e);
+        }
         total += (double)e;
     }
     c->total += total;
+    c->frames++;
+}
+
+/* Fold the fine histogram into 12 classes around the tuned notes, divided by the
+ * largest (all zeros when it is empty). */
+static void fold12(const double *fine, double cents, double out[SM_CHROMA_COUNT])
+{
+    /* Fine bin j spans [j - 0.5, j + 0.5); shifted so the class boundaries are
+     * multiples of SM__CHROMA_SUB, the part of it below the boundary goes to
+     * class cl. */
+    double shift = SM__CHROMA_SUB / 2.0 - cents / (100.0 / SM__CHROMA_SUB);
+    double chroma[SM_CHROMA_COUNT] = {0};
+    for (size_t j = 0; j < SM_CHROMA_FINE; j++) {
+        double start = (double)j - 0.5 + shift;
+        double cl = floor(start / SM__CHROMA_SUB);
+        double below = (cl + 1.0) * SM__CHROMA_SUB - start;
+        below = below > 1.0 ? 1.0 : below;
+        int ci = ((int)cl % SM_CHROMA_COUNT + SM_CHROMA_COUNT) % SM_CHROMA_COUNT;
+        chroma[ci] += below * fine[j];
+        chroma[(ci + 1) % SM_CHROMA_COUNT] += (1.0 - below) * fine[j];
+    }
+    double mx = 0.0;
+    for (size_t i = 0; i < SM_CHROMA_COUNT; i++) {
+        out[i] = 0.0;
+        if (chroma[i] > mx)
+            mx = chroma[i];
+    }
+    if (!(mx > 0.0))
+        return;
+    for (size_t i = 0; i < SM_CHROMA_COUNT; i++)
+        out[i] = chroma[i] / mx;
 }
 
 void sm__chroma_finish(const struct sm__chroma *c, sm_analysis *a)
@@ -114,27 +152,12 @@ void sm__chroma_finish(const struct sm__chroma *c, sm_analysis *a)
         cents -= 100.0;
     a->tuning_cents = cents;
 
-    /* Fold into 12 classes around the tuned notes: fine bin j spans
-     * [j - 0.5, j + 0.5); shifted so the class boundaries are multiples of
-     * SM__CHROMA_SUB, the part of it below the boundary goes to class cl. */
-    double shift = SM__CHROMA_SUB / 2.0 - cents / (100.0 / SM__CHROMA_SUB);
-    double chroma[SM_CHROMA_COUNT] = {0};
-    for (size_t j = 0; j < SM_CHROMA_FINE; j++) {
-        double start = (double)j - 0.5 + shift;
-        double cl = floor(start / SM__CHROMA_SUB);
-        double below = (cl + 1.0) * SM__CHROMA_SUB - start;
-        below = below > 1.0 ? 1.0 : below;
-        int ci = ((int)cl % SM_CHROMA_COUNT + SM_CHROMA_COUNT) % SM_CHROMA_COUNT;
-        chroma[ci] += below * c->fine[j];
-        chroma[(ci + 1) % SM_CHROMA_COUNT] += (1.0 - below) * c->fine[j];
-    }
-    double mx = 0.0;
-    for (size_t i = 0; i < SM_CHROMA_COUNT; i++) {
-        if (chroma[i] > mx)
-            mx = chroma[i];
-    }
-    if (!(mx > 0.0))
-        return;
-    for (size_t i = 0; i < SM_CHROMA_COUNT; i++)
-        a->chroma[i] = chroma[i] / mx;
+    fold12(c->fine, cents, a->chroma);
+}
+
+void sm__chroma_start(const struct sm__chroma *c, const sm_analysis *a,
+                      double out[SM_CHROMA_COUNT])
+{
+    double cents = isfinite(a->tuning_cents) ? a->tuning_cents : 0.0;
+    fold12(c->start, cents, out);
 }

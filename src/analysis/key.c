@@ -6,41 +6,38 @@
 #include <stdio.h>
 #include <string.h>
 
-#define N_FAMILIES 3
-
-/* Profiles with index 0 = tonic, as published (the scale does not matter, the
- * correlation removes it). */
-static const double major_profiles[N_FAMILIES][12] = {
-    /* Krumhansl and Kessler (1982), probe-tone ratings. */
-    {6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88},
-    /* Temperley (1999), "What's key for key?". */
-    {5.0, 2.0, 3.5, 2.0, 4.5, 4.0, 2.0, 4.5, 2.0, 3.5, 1.5, 4.0},
-    /* EDMA, Faraldo, Gomez, Jorda and Herrera (2016), electronic dance music. */
-    {0.16519551, 0.04749026, 0.08293076, 0.06687112, 0.09994645, 0.09274123,
-     0.05294487, 0.13159476, 0.05218986, 0.07443653, 0.06940723, 0.0642515},
-};
-
-static const double minor_profiles[N_FAMILIES][12] = {
-    {6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17},
-    {5.0, 2.0, 3.5, 4.5, 2.0, 4.0, 2.0, 4.5, 3.5, 2.0, 1.5, 4.0},
-    {0.17235348, 0.05336489, 0.0761009, 0.10043649, 0.05621498, 0.08527853,
-     0.0497915, 0.13451001, 0.07458916, 0.05003023, 0.09187879, 0.05545106},
-};
+/* Profiles with index 0 = tonic (the scale does not matter, the correlation removes
+ * it): Temperley (1999), "What's key for key?", with the minor profile's two
+ * sevenths set equal (see key.h). */
+static const double major_profile[12] = {5.0, 2.0, 3.5, 2.0, 4.5, 4.0,
+                                         2.0, 4.5, 2.0, 3.5, 1.5, 4.0};
+static const double minor_profile[12] = {5.0, 2.0, 3.5, 4.5, 2.0, 4.0,
+                                         2.0, 4.5, 3.5, 2.0, 3.0, 3.0};
+/* Tonic triads, for the opening chord. */
+static const double major_triad[12] = {1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0};
+static const double minor_triad[12] = {1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0};
 
 static const char *const pitch_names[12] = {"C", "C#", "D", "D#", "E", "F",
                                             "F#", "G", "G#", "A", "A#", "B"};
 
-/* The confidence parts: a score margin of MARGIN_FULL or more counts fully; a
+/* The confidence parts: a pitch-set margin of MARGIN_FULL or more counts fully; a
+ * mode decision of MODE_FULL or more counts fully (an undecided one counts half); a
  * chroma coefficient of variation below CV_NONE counts nothing and above CV_FULL
  * fully; a mean spectral flatness below FLAT_TONAL counts as tonal and above
  * FLAT_NOISE as noise. Flatness is the pipeline's (power spectrum, 22,050 Hz): about
  * 0.000-0.01 for notes and chords, 0.02 for music over loud drums, 0.08 for a kick
  * and snare loop, 0.18 for white noise, 0.2 for clicks. */
-#define MARGIN_FULL 0.20
+#define MARGIN_FULL 0.10
+#define MODE_FULL 0.20
+#define FIT_NONE 0.50
+#define FIT_FULL 0.90
 #define CV_NONE 0.10
 #define CV_FULL 0.40
 #define FLAT_TONAL 0.02
 #define FLAT_NOISE 0.10
+/* Weight of the opening chord against the whole-file profile fit in the choice
+ * between a key and its relative. */
+#define START_WEIGHT 0.5
 
 static double clamp01(double x)
 {
@@ -51,8 +48,9 @@ static double clamp01(double x)
     return x;
 }
 
-/* Centre profile p and scale it to unit norm, into q. */
-static void normalise_profile(const double p[12], double q[12])
+/* Centre p and scale it to unit norm, into q; returns 0 when p is flat, empty or
+ * not finite (q is then all zeros). */
+static int normalise(const double p[12], double q[12])
 {
     double mean = 0.0;
     for (int i = 0; i < 12; i++)
@@ -64,8 +62,29 @@ static void normalise_profile(const double p[12], double q[12])
         norm += q[i] * q[i];
     }
     norm = sqrt(norm);
+    if (!(norm > 1e-9 * (fabs(mean) + 1e-300)) || !isfinite(norm)) {
+        for (int i = 0; i < 12; i++)
+            q[i] = 0.0;
+        return 0;
+    }
     for (int i = 0; i < 12; i++)
         q[i] /= norm;
+    return 1;
+}
+
+/* Pearson correlation of the normalised chroma c with the normalised profiles
+ * maj and min rotated to each tonic: score[0..11] major, score[12..23] minor. */
+static void correlate(const double c[12], const double maj[12], const double min[12],
+                      double score[24])
+{
+    for (int k = 0; k < 24; k++) {
+        const double *q = k < 12 ? maj : min;
+        int tonic = k % 12;
+        double s = 0.0;
+        for (int i = 0; i < 12; i++)
+            s += c[(tonic + i) % 12] * q[i];
+        score[k] = s;
+    }
 }
 
 static void set_no_key(sm_analysis *a, double confidence)
@@ -78,6 +97,11 @@ static void set_no_key(sm_analysis *a, double confidence)
 
 void sm__key_analyze(sm_analysis *a)
 {
+    sm__key_analyze_start(a, NULL);
+}
+
+void sm__key_analyze_start(sm_analysis *a, const double start[12])
+{
     if (!a)
         return;
     double mean = 0.0;
@@ -89,66 +113,52 @@ void sm__key_analyze(sm_analysis *a)
         mean += a->chroma[i];
     }
     mean /= 12.0;
-    double c[12];
     double var = 0.0;
-    for (int i = 0; i < 12; i++) {
-        c[i] = a->chroma[i] - mean;
-        var += c[i] * c[i];
-    }
-    double cn = sqrt(var);
+    for (int i = 0; i < 12; i++)
+        var += (a->chroma[i] - mean) * (a->chroma[i] - mean);
+    double c[12];
     /* Silence or a perfectly flat chroma: nothing to correlate. */
-    if (!(mean > 1e-9) || !(cn > 1e-9 * mean)) {
+    if (!(mean > 1e-9) || !normalise(a->chroma, c)) {
         set_no_key(a, 0.0);
         return;
     }
-
-    /* Pearson correlation: the centred chroma over its norm, dotted with each
-     * centred unit-norm profile rotated to the tonic; averaged over the families. */
-    /* Two periods, so that a rotation is a plain offset. */
-    double c2[24];
-    for (int i = 0; i < 12; i++) {
-        c2[i] = c[i] / cn;
-        c2[i + 12] = c2[i];
-    }
-    double prof[2][N_FAMILIES][12];
-    for (int f = 0; f < N_FAMILIES; f++) {
-        normalise_profile(major_profiles[f], prof[0][f]);
-        normalise_profile(minor_profiles[f], prof[1][f]);
-    }
+    double pmaj[12];
+    double pmin[12];
+    normalise(major_profile, pmaj);
+    normalise(minor_profile, pmin);
     double score[24];
-    for (int k = 0; k < 24; k++) {
-        int tonic = k % 12;
-        double s = 0.0;
-        for (int f = 0; f < N_FAMILIES; f++) {
-            const double *q = prof[k < 12 ? 0 : 1][f];
-            const double *ct = c2 + tonic;
-            for (int i = 0; i < 12; i++)
-                s += ct[i] * q[i];
-        }
-        score[k] = s / N_FAMILIES;
-    }
+    correlate(c, pmaj, pmin, score);
     int best = 0;
     for (int k = 1; k < 24; k++)
         if (score[k] > score[best])
             best = k;
-    /* The relative key (A minor for C major) shares the pitch set, so it is often
-     * close behind; mistaking it costs little (same Camelot number). The margin is
-     * half over the second-best key of all, half over the second best apart from
-     * the relative, so a clear pitch set with an unclear mode is a key of middling
-     * confidence, while an unclear pitch set (one note, a fifth) is none. */
-    int relative = best < 12 ? 12 + (best + 9) % 12 : (best - 12 + 3) % 12;
+
+    /* The pitch set: the best key and its relative share it. */
+    int maj = best < 12 ? best : (best - 12 + 3) % 12;
+    int min = 12 + (maj + 9) % 12;
     double second = -1.0;
-    double second_other = -1.0;
-    for (int k = 0; k < 24; k++) {
-        if (k == best)
-            continue;
-        if (score[k] > second)
+    for (int k = 0; k < 24; k++)
+        if (k != maj && k != min && score[k] > second)
             second = score[k];
-        if (k != relative && score[k] > second_other)
-            second_other = score[k];
+
+    /* Major or minor: the whole-file fit, plus how well the opening chord matches
+     * each tonic triad (progressions and loops start on the tonic far more often
+     * than on the relative). */
+    double d = score[maj] - score[min];
+    double s[12];
+    if (start && normalise(start, s)) {
+        double tmaj[12];
+        double tmin[12];
+        normalise(major_triad, tmaj);
+        normalise(minor_triad, tmin);
+        double st[24];
+        correlate(s, tmaj, tmin, st);
+        d += START_WEIGHT * (st[maj] - st[min]);
     }
-    double margin = 0.5 * clamp01((score[best] - second) / MARGIN_FULL) +
-                    0.5 * clamp01((score[best] - second_other) / MARGIN_FULL);
+    int key = d >= 0.0 ? maj : min;
+
+    double set_margin = clamp01((score[best] - second) / MARGIN_FULL);
+    double mode = 0.5 + 0.5 * clamp01(fabs(d) / MODE_FULL);
     double cv = sqrt(var / 12.0) / mean;
     double peak = clamp01((cv - CV_NONE) / (CV_FULL - CV_NONE));
     double flat = a->spectral[SM_SPEC_FLATNESS].mean;
@@ -156,16 +166,19 @@ void sm__key_analyze(sm_analysis *a)
     if (isfinite(flat))
         tonal = clamp01((FLAT_NOISE - flat) / (FLAT_NOISE - FLAT_TONAL));
     /* A poor fit to every profile is not a key either. */
-    double fit = clamp01(score[best] / 0.5);
-    double conf = margin * peak * tonal * fit;
+    double fit = clamp01((score[best] - FIT_NONE) / (FIT_FULL - FIT_NONE));
+    /* The pitch-set margin only halves the confidence at worst: a melody over soft
+     * chords often fits the key a fifth away almost as well and is still right
+     * most of the time, while drums and noise are told apart by fit and tonality. */
+    double conf = (0.5 + 0.5 * set_margin) * mode * peak * tonal * fit;
 
     if (conf < SM__KEY_MIN_CONFIDENCE) {
         set_no_key(a, conf);
         return;
     }
     a->has_key = true;
-    a->key_tonic = best % 12;
-    a->key_mode = best < 12 ? SM_MODE_MAJOR : SM_MODE_MINOR;
+    a->key_tonic = key % 12;
+    a->key_mode = key < 12 ? SM_MODE_MAJOR : SM_MODE_MINOR;
     a->key_confidence = conf;
 }
 

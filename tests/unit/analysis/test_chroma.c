@@ -16,7 +16,8 @@ static void on_frame(const struct sm__frame *f, void *userdata)
     sm__chroma_process(userdata, f);
 }
 
-static void analyse(const float *x, size_t n, sm_analysis *a)
+/* Chroma of x into a; the opening chroma into start (may be NULL). */
+static void analyse_start(const float *x, size_t n, sm_analysis *a, double *start)
 {
     struct sm__chroma c;
     sm__chroma_init(&c);
@@ -26,6 +27,13 @@ static void analyse(const float *x, size_t n, sm_analysis *a)
     sm__stft_finish(s, on_frame, &c);
     sm__stft_free(s);
     sm__chroma_finish(&c, a);
+    if (start)
+        sm__chroma_start(&c, a, start);
+}
+
+static void analyse(const float *x, size_t n, sm_analysis *a)
+{
+    analyse_start(x, n, a, NULL);
 }
 
 /* The frequency of MIDI note `midi` detuned by `cents`, at A440. */
@@ -167,6 +175,63 @@ static void test_chroma__noise_is_finite_and_spread(void **state)
     free(x);
 }
 
+static void test_chroma__weights_peaks_by_magnitude(void **state)
+{
+    (void)state;
+    /* A4 and an E5 20 dB quieter: by magnitude E is a tenth of A (by power it
+     * would be a hundredth and a quiet chord tone would all but vanish). */
+    const size_t n = SM_AN_RATE;
+    float *x = calloc(n, sizeof(float));
+    add_note(x, n, 440.0, 0.5, 1);
+    add_note(x, n, note_hz(76, 0.0), 0.05, 1);
+    sm_analysis a;
+    analyse(x, n, &a);
+    assert_int_equal(argmax(a.chroma, SM_CHROMA_COUNT), 9);
+    assert_true(a.chroma[4] > 0.07 && a.chroma[4] < 0.14);
+    free(x);
+}
+
+static void test_chroma__start_holds_the_opening_chord(void **state)
+{
+    (void)state;
+    /* 0.5 s of silence, 2 s of C major (C4 E4 G4), then 3 s of F major (F4 A4
+     * C5): the opening chroma is the C major triad, the whole-file chroma has F
+     * and A too. */
+    const size_t lead = SM_AN_RATE / 2;
+    const size_t first = 2 * SM_AN_RATE;
+    const size_t n = lead + first + 3 * SM_AN_RATE;
+    float *x = calloc(n, sizeof(float));
+    static const int c_major[3] = {60, 64, 67};
+    static const int f_major[3] = {65, 69, 72};
+    for (int i = 0; i < 3; i++) {
+        add_note(x + lead, first, note_hz(c_major[i], 0.0), 0.2, 3);
+        add_note(x + lead + first, n - lead - first, note_hz(f_major[i], 0.0), 0.2, 3);
+    }
+    sm_analysis a;
+    double start[SM_CHROMA_COUNT];
+    analyse_start(x, n, &a, start);
+    assert_true(a.chroma[5] > 0.5 && a.chroma[9] > 0.5);
+    assert_true(fabs(start[argmax(start, SM_CHROMA_COUNT)] - 1.0) < 1e-12);
+    assert_true(start[0] > 0.5 && start[4] > 0.5 && start[7] > 0.5);
+    for (size_t i = 0; i < SM_CHROMA_COUNT; i++) {
+        assert_true(start[i] >= 0.0);
+        if (i != 0 && i != 4 && i != 7 && i != 2 && i != 11)
+            assert_true(start[i] < 0.1);
+    }
+    /* Silence: zeros, also with a NaN tuning. */
+    memset(x, 0, n * sizeof(float));
+    analyse_start(x, n, &a, start);
+    for (size_t i = 0; i < SM_CHROMA_COUNT; i++)
+        assert_true(fabs(start[i]) < 1e-300);
+    struct sm__chroma c;
+    sm__chroma_init(&c);
+    a.tuning_cents = NAN;
+    sm__chroma_start(&c, &a, start);
+    for (size_t i = 0; i < SM_CHROMA_COUNT; i++)
+        assert_true(fabs(start[i]) < 1e-300);
+    free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +240,8 @@ int main(void)
         cmocka_unit_test(test_chroma__detuned_notes_give_the_tuning),
         cmocka_unit_test(test_chroma__silence_gives_zeros),
         cmocka_unit_test(test_chroma__noise_is_finite_and_spread),
+        cmocka_unit_test(test_chroma__weights_peaks_by_magnitude),
+        cmocka_unit_test(test_chroma__start_holds_the_opening_chord),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

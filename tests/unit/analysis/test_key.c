@@ -208,6 +208,130 @@ static void test_key__ambiguous_material_is_not_a_key(void **state)
     assert_no_key(&a, SM__KEY_MIN_CONFIDENCE);
 }
 
+/* Chord counts of a progression given as triads (root, third in semitones). */
+static void progression(double c[12], const int (*chords)[2], int n, int tonic)
+{
+    memset(c, 0, 12 * sizeof(double));
+    for (int i = 0; i < n; i++) {
+        int r = (tonic + chords[i][0]) % 12;
+        c[r] += 1.0;
+        c[(r + chords[i][1]) % 12] += 1.0;
+        c[(r + 7) % 12] += 1.0;
+    }
+}
+
+static void triad(double c[12], int root, int third)
+{
+    memset(c, 0, 12 * sizeof(double));
+    c[root % 12] = 1.0;
+    c[(root + third) % 12] = 1.0;
+    c[(root + 7) % 12] = 1.0;
+}
+
+static void test_key__opening_chord_decides_between_relatives(void **state)
+{
+    (void)state;
+    /* i-VI-III-VII (Am F C G) and I-V-vi-IV (C G Am F) leave the same chroma;
+     * the opening chord tells A minor from C major, in every transposition. */
+    static const int chords[4][2] = {{0, 3}, {8, 4}, {3, 4}, {10, 4}};
+    for (int t = 0; t < 12; t++) {
+        double c[12];
+        double start[12];
+        progression(c, chords, 4, t);
+        sm_analysis a;
+        blank(&a);
+        set_chroma(&a, c, 0);
+        triad(start, t, 3);
+        sm__key_analyze_start(&a, start);
+        assert_true(a.has_key);
+        assert_int_equal(a.key_tonic, t);
+        assert_int_equal(a.key_mode, SM_MODE_MINOR);
+        blank(&a);
+        set_chroma(&a, c, 0);
+        triad(start, t + 3, 4);
+        sm__key_analyze_start(&a, start);
+        assert_true(a.has_key);
+        assert_int_equal(a.key_tonic, (t + 3) % 12);
+        assert_int_equal(a.key_mode, SM_MODE_MAJOR);
+    }
+}
+
+static void test_key__natural_minor_with_flat_seventh_is_minor(void **state)
+{
+    (void)state;
+    /* i-iv-v-i in natural minor (the flat seventh, no leading tone) over a tonic
+     * opening: minor, not the relative major, in every transposition. */
+    static const int chords[4][2] = {{0, 3}, {5, 3}, {7, 3}, {0, 3}};
+    for (int t = 0; t < 12; t++) {
+        double c[12];
+        double start[12];
+        progression(c, chords, 4, t);
+        triad(start, t, 3);
+        sm_analysis a;
+        blank(&a);
+        set_chroma(&a, c, 0);
+        sm__key_analyze_start(&a, start);
+        assert_true(a.has_key);
+        assert_int_equal(a.key_tonic, t);
+        assert_int_equal(a.key_mode, SM_MODE_MINOR);
+        /* Without the opening chord the profile alone still says minor. */
+        blank(&a);
+        set_chroma(&a, c, 0);
+        sm__key_analyze(&a);
+        assert_true(a.has_key);
+        assert_int_equal(a.key_tonic, t);
+        assert_int_equal(a.key_mode, SM_MODE_MINOR);
+    }
+}
+
+static void test_key__unusable_opening_is_ignored(void **state)
+{
+    (void)state;
+    double c[12];
+    c_major_material(c, 2);
+    sm_analysis ref;
+    blank(&ref);
+    set_chroma(&ref, c, 0);
+    sm__key_analyze(&ref);
+    assert_true(ref.has_key);
+    /* NULL, all zeros (a silent start), flat and NaN give the chroma-only answer. */
+    double starts[4][12];
+    memset(starts, 0, sizeof(starts));
+    for (int i = 0; i < 12; i++) {
+        starts[2][i] = 0.5;
+        starts[3][i] = NAN;
+    }
+    for (int k = -1; k < 4; k++) {
+        sm_analysis a;
+        blank(&a);
+        set_chroma(&a, c, 0);
+        sm__key_analyze_start(&a, k < 0 ? NULL : starts[k]);
+        assert_true(a.has_key);
+        assert_int_equal(a.key_tonic, ref.key_tonic);
+        assert_int_equal(a.key_mode, ref.key_mode);
+        assert_true(fabs(a.key_confidence - ref.key_confidence) < 1e-12);
+    }
+    sm__key_analyze_start(NULL, starts[0]);
+}
+
+static void test_key__poor_fit_is_not_a_key(void **state)
+{
+    (void)state;
+    /* A kick's chroma: a swept sine leaves a few unrelated classes over a floor.
+     * It fits no key profile well, so there is no key even though it is tonal. */
+    static const double kick[12] = {1.0, 0.64, 0.58, 0.47, 0.28, 0.59,
+                                    0.61, 0.42, 0.26, 0.50, 0.59, 0.61};
+    for (int t = 0; t < 12; t++) {
+        sm_analysis a;
+        blank(&a);
+        set_chroma(&a, kick, t);
+        double start[12];
+        memcpy(start, a.chroma, sizeof(start));
+        sm__key_analyze_start(&a, start);
+        assert_no_key(&a, SM__KEY_MIN_CONFIDENCE);
+    }
+}
+
 static void test_key__silence_and_bad_values(void **state)
 {
     (void)state;
@@ -529,6 +653,10 @@ int main(void)
         cmocka_unit_test(test_key__all_24_keys_with_noise),
         cmocka_unit_test(test_key__flat_chroma_has_no_key),
         cmocka_unit_test(test_key__ambiguous_material_is_not_a_key),
+        cmocka_unit_test(test_key__opening_chord_decides_between_relatives),
+        cmocka_unit_test(test_key__natural_minor_with_flat_seventh_is_minor),
+        cmocka_unit_test(test_key__unusable_opening_is_ignored),
+        cmocka_unit_test(test_key__poor_fit_is_not_a_key),
         cmocka_unit_test(test_key__silence_and_bad_values),
         cmocka_unit_test(test_key__names_and_camelot_for_all_24),
         cmocka_unit_test(test_key__parse_accepts_common_forms),
