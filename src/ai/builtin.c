@@ -142,24 +142,41 @@ static json_t *genre(const struct facts *f)
                  "Rule-based (no model): %.0f BPM and a %s %s point to these genres.", f->bpm,
                  f->category, f->loop ? "loop" : "sound");
     } else {
-        if (is(f, "kick") && f->depth > 60.0)
-            add(sc, &n, "trap", 1.5), add(sc, &n, "hip hop", 1.2);
-        else if (is(f, "kick"))
-            add(sc, &n, "techno", 1.3), add(sc, &n, "house", 1.2);
-        if (is(f, "snare") || is(f, "clap"))
-            add(sc, &n, "hip hop", 1.2), add(sc, &n, "pop", 1.0);
-        if (is(f, "hihat_closed") || is(f, "hihat_open") || is(f, "cymbal"))
-            add(sc, &n, "trap", 1.0), add(sc, &n, "house", 1.0);
-        if (is(f, "pad") || is(f, "keys"))
-            add(sc, &n, "ambient", 1.3), add(sc, &n, "lo-fi", 1.1);
-        if (is(f, "synth") || is(f, "bass"))
-            add(sc, &n, "electronic", 1.3), add(sc, &n, "synthwave", 0.8);
-        if (is(f, "guitar"))
-            add(sc, &n, "rock", 1.2), add(sc, &n, "indie", 1.0);
-        if (is(f, "strings") || is(f, "brass"))
-            add(sc, &n, "cinematic", 1.4), add(sc, &n, "orchestral", 1.2);
-        if (is(f, "vocal"))
-            add(sc, &n, "pop", 1.3), add(sc, &n, "r&b", 1.0);
+        if (is(f, "kick") && f->depth > 60.0) {
+            add(sc, &n, "trap", 1.5);
+            add(sc, &n, "hip hop", 1.2);
+        } else if (is(f, "kick")) {
+            add(sc, &n, "techno", 1.3);
+            add(sc, &n, "house", 1.2);
+        }
+        if (is(f, "snare") || is(f, "clap")) {
+            add(sc, &n, "hip hop", 1.2);
+            add(sc, &n, "pop", 1.0);
+        }
+        if (is(f, "hihat_closed") || is(f, "hihat_open") || is(f, "cymbal")) {
+            add(sc, &n, "trap", 1.0);
+            add(sc, &n, "house", 1.0);
+        }
+        if (is(f, "pad") || is(f, "keys")) {
+            add(sc, &n, "ambient", 1.3);
+            add(sc, &n, "lo-fi", 1.1);
+        }
+        if (is(f, "synth") || is(f, "bass")) {
+            add(sc, &n, "electronic", 1.3);
+            add(sc, &n, "synthwave", 0.8);
+        }
+        if (is(f, "guitar")) {
+            add(sc, &n, "rock", 1.2);
+            add(sc, &n, "indie", 1.0);
+        }
+        if (is(f, "strings") || is(f, "brass")) {
+            add(sc, &n, "cinematic", 1.4);
+            add(sc, &n, "orchestral", 1.2);
+        }
+        if (is(f, "vocal")) {
+            add(sc, &n, "pop", 1.3);
+            add(sc, &n, "r&b", 1.0);
+        }
         if (!n)
             add(sc, &n, "electronic", 1.0);
         snprintf(why, sizeof(why),
