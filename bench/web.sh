@@ -110,4 +110,4 @@ done
 url=$(sed -n 's|^SampleMind is serving on \(http://[^ ]*\)/$|\1|p' "$work/serve.out")
 echo "catalog: $rows rows; server $url; chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}')"
 echo "web assets: $(cat "$src"/web/* | wc -c) bytes uncompressed in $(ls "$src"/web | wc -l) files"
-SM_URL=$url SM_USER=bench SM_PASS=$pass SM_BENCH_SCROLL_ROWS=$rows node "$e2e/bench.js"
+SM_URL=$url SM_USER=bench SM_PASS=$pass SM_BENCH_SCROLL_ROWS=${SM_BENCH_SCROLL_ROWS:-$rows} node "$e2e/bench.js"

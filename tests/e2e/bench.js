@@ -11,7 +11,7 @@ const ROWS = +(process.env.SM_BENCH_SCROLL_ROWS || 100000);
 const RUNS = +(process.env.SM_BENCH_RUNS || 5);
 
 const pct = (a, p) => { const s = [...a].sort((x, y) => x - y); return s.length ? s[Math.min(s.length - 1, Math.floor(p / 100 * s.length))] : NaN; };
-const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
+const f1 = (x) => (Number.isFinite(x) ? x.toFixed(x < 10 ? 2 : 1) : 'n/a');
 
 (async () => {
   const { context, close } = await launch();
@@ -126,13 +126,28 @@ const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
     return { dts, longs, rowsSeen, top: list.scrollTop };
   }, [pxPerFrame, frames, mode]);
 
+  // Main-thread work per frame from the DevTools Performance domain: script,
+  // style, layout and all tasks (the rest of a frame is raster/compositing or
+  // waiting for a CPU).
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+  const measured = async (fn) => {
+    const a = await metrics();
+    const r = await fn();
+    const b = await metrics();
+    const per = (k) => (b[k] - a[k]) * 1000 / r.dts.length;
+    r.main = { script: per('ScriptDuration'), style: per('RecalcStyleDuration'), layout: per('LayoutDuration'), task: per('TaskDuration') };
+    return r;
+  };
   const summarise = (r) => ({
+    main: r.main,
     frames: r.dts.length, p50: pct(r.dts, 50), p95: pct(r.dts, 95), p99: pct(r.dts, 99), max: Math.max(...r.dts),
     over: r.dts.filter((d) => d > 1000 / 60 * 1.5).length, longs: r.longs.length, fps: 1000 / (r.dts.reduce((a, b) => a + b, 0) / r.dts.length),
   });
-  out.scrollSmooth = summarise(await scroll(400, 600, 'smooth'));   // 10 rows a frame, 600 rows/s
-  out.scrollFast = summarise(await scroll(4000, 600, 'smooth'));    // 100 rows a frame
-  out.scrollJump = summarise(await scroll(0, 300, 'jump'));         // random jumps over all rows
+  out.scrollSmooth = summarise(await measured(() => scroll(400, 600, 'smooth')));   // 10 rows a frame, 600 rows/s
+  out.scrollFast = summarise(await measured(() => scroll(4000, 600, 'smooth')));    // 100 rows a frame
+  out.scrollJump = summarise(await measured(() => scroll(0, 300, 'jump')));         // random jumps over all rows
   await close();
 
   const c = out.cold;
@@ -144,7 +159,7 @@ const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
   const l = out.load;
   console.log(`loading ${l.rows} rows by scrolling (cursor pages of 1000): ${f1(l.ms)} ms; frame p50 ${f1(l.p50)} ms, p95 ${f1(l.p95)} ms, max ${f1(l.max)} ms, long frames ${l.longs}`);
   for (const [name, s] of [['smooth scroll, 10 rows/frame', out.scrollSmooth], ['fast scroll, 100 rows/frame', out.scrollFast], ['random jumps over all rows', out.scrollJump]]) {
-    console.log(`${name}: ${s.frames} frames, ${f1(s.fps)} fps; frame p50 ${f1(s.p50)} ms, p95 ${f1(s.p95)} ms, p99 ${f1(s.p99)} ms, max ${f1(s.max)} ms; frames > 25 ms: ${s.over}; long animation frames: ${s.longs}`);
+    console.log(`${name}: ${s.frames} frames, ${f1(s.fps)} fps; frame p50 ${f1(s.p50)} ms, p95 ${f1(s.p95)} ms, p99 ${f1(s.p99)} ms, max ${f1(s.max)} ms; frames > 25 ms: ${s.over}; long animation frames: ${s.longs}; main thread per frame: script ${f1(s.main.script)} ms, style ${f1(s.main.style)} ms, layout ${f1(s.main.layout)} ms, all tasks ${f1(s.main.task)} ms`);
   }
   console.log('JSON ' + JSON.stringify({ cold: out.cold, warm: out.warm, load: out.load, smooth: out.scrollSmooth, fast: out.scrollFast, jump: out.scrollJump }));
 })().catch((e) => { console.error(e); process.exit(1); });
