@@ -370,6 +370,36 @@ SM_API sm_status sm_catalog_each_embedding(sm_catalog *cat, sm_catalog_vec_fn fn
 SM_API sm_status sm_catalog_get_embedding(sm_catalog *cat, int64_t id, float *out, size_t cap,
                                           size_t *dim, sm_error *err);
 
+/* ----------------------------------------------------------- filter index --- */
+
+/**
+ * In-memory filter index: a snapshot of every row's filterable descriptors in
+ * contiguous arrays (plus category, key, loop, missing, tags, and the path and
+ * name orders), for searches in well under a millisecond of filtering at 100k
+ * rows. Filtering, sorting and paging run in C; free words still go through the
+ * catalog's full-text index, with the same relevance; only the page's rows are
+ * read from the catalog. sm_findex_search returns the same rows in the same order
+ * as sm_catalog_search on the catalog state the index was loaded from; after the
+ * catalog changes (scan, tag, upload) load a new index, as for sm_vindex.
+ * Searches may run concurrently (one catalog handle per thread).
+ *
+ *     sm_findex *fx = sm_findex_load(cat, &err);     (once; ~0.5-1 s per 1M rows)
+ *     sm_findex_search(fx, cat, &q, &hits, &err);   (per query)
+ */
+typedef struct sm_findex sm_findex;
+
+/** Load the index from \p cat (one read snapshot). \return new index, or NULL with \p err. */
+SM_API sm_findex *sm_findex_load(sm_catalog *cat, sm_error *err);
+SM_API void sm_findex_free(sm_findex *fx);
+/** \return the number of rows (present and missing) in the index. */
+SM_API size_t sm_findex_size(const sm_findex *fx);
+/** As sm_catalog_search (rows appended to \p out), filtered and sorted in memory. */
+SM_API sm_status sm_findex_search(const sm_findex *fx, sm_catalog *cat, const sm_query *q,
+                                  sm_sample_list *out, sm_error *err);
+/** As sm_catalog_search_ids (ascending ids of every match; \p ids new, sm_free). */
+SM_API sm_status sm_findex_search_ids(const sm_findex *fx, sm_catalog *cat, const sm_query *q,
+                                      int64_t **ids, size_t *n, sm_error *err);
+
 /* ---------------------------------------------------------------- scanning --- */
 
 enum sm_scan_phase { SM_SCAN_WALKING = 0, SM_SCAN_ANALYZING, SM_SCAN_FINISHING, SM_SCAN_DONE };

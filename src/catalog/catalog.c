@@ -273,6 +273,14 @@ static sm_status parse_url(const char *url, struct sm__catalog_url *u, sm_error 
     return SM_OK;
 }
 
+const struct sm__catalog_backend *sm__catalog_backend_of(sm_catalog *cat, void **impl)
+{
+    if (!cat)
+        return NULL;
+    *impl = cat->impl;
+    return cat->be;
+}
+
 /* ---------------------------------------------------------------- opening --- */
 
 sm_catalog *sm_catalog_open(const char *url, const sm_catalog_opts *opts, sm_error *err)

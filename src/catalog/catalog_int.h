@@ -26,6 +26,23 @@ struct sm__catalog_record {
     size_t embedding_dim;
 };
 
+/* One row of the in-memory filter index (sm_findex), borrowed during the callback. */
+struct sm__fx_row {
+    int64_t id;
+    bool missing;
+    double field[SM_QF_COUNT];  /* NaN when NULL */
+    int key_tonic;              /* -1 when NULL */
+    int key_mode;
+    int key_sort;               /* CAST(camelot AS INTEGER) * 4 + letter rank; -1 when NULL */
+    bool loop;
+    int category;
+};
+
+typedef int (*sm__fx_row_fn)(const struct sm__fx_row *r, void *ud);
+typedef int (*sm__fx_tag_fn)(const char *tag, int64_t id, void *ud);
+/* An order of the rows: tie true when the row sorts equal to the one before. */
+typedef int (*sm__fx_order_fn)(int64_t id, bool tie, void *ud);
+
 struct sm__catalog_backend {
     const char *name;
     void *(*open)(const struct sm__catalog_url *url, const sm_catalog_opts *opts,
@@ -60,9 +77,28 @@ struct sm__catalog_backend {
     sm_status (*each_embedding)(void *impl, sm_catalog_vec_fn fn, void *ud, sm_error *err);
     sm_status (*get_embedding)(void *impl, int64_t id, float *out, size_t cap, size_t *dim,
                                sm_error *err);
+    /* A read snapshot over several reads (no-op inside a write batch). */
+    sm_status (*read_begin)(void *impl, sm_error *err);
+    void (*read_end)(void *impl);
+    /* The filter index: every row in id order, every (tag, id) in tag then id order. */
+    sm_status (*fx_rows)(void *impl, sm__fx_row_fn fn, void *ud, sm_error *err);
+    sm_status (*fx_tags)(void *impl, sm__fx_tag_fn fn, void *ud, sm_error *err);
+    /* Every row in the path order (by_name false) or the name order of search(). */
+    sm_status (*fx_order)(void *impl, bool by_name, sm__fx_order_fn fn, void *ud,
+                          sm_error *err);
+    /* Backend state for ranking words quickly (a snapshot; NULL with err on failure). */
+    void *(*fx_text_load)(void *impl, sm_error *err);
+    void (*fx_text_free)(void *state);
+    /* Ids (ascending) of the rows whose text matches q's words, with the same
+     * relevance search() reports as the score (new arrays, sm_free). */
+    sm_status (*fx_words)(void *impl, const void *state, const sm_query *q, int64_t **ids,
+                          double **scores, size_t *n, sm_error *err);
 };
 
 extern const struct sm__catalog_backend sm__catalog_sqlite;
+
+/* The backend of cat and its handle (NULL when cat is NULL). */
+const struct sm__catalog_backend *sm__catalog_backend_of(sm_catalog *cat, void **impl);
 
 /* Append an empty row to list. Returns the row, or NULL when out of memory. */
 sm_sample *sm__sample_list_push(sm_sample_list *list);

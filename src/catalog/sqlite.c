@@ -131,9 +131,12 @@ struct db {
     int busy_ms;
     int schema;
     bool in_tx;
+    bool reading;
     int lock_fd;
     sqlite3_stmt *st[ST_COUNT];
 };
+
+static int register_bm25(sqlite3 *h);
 
 /* ------------------------------------------------------------------ errors --- */
 
@@ -512,6 +515,9 @@ static void *db_open(const struct sm__catalog_url *u, const sm_catalog_opts *opt
         }
         sqlite3_exec(d->h, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
     }
+    /* The ranking function of the filter index; a missing FTS5 API only makes
+     * that index fall back to SQL. */
+    register_bm25(d->h);
     if (sqlite3_exec(d->h, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK) {
         fail(d, err, "enabling foreign keys");
         goto fail;
@@ -1578,6 +1584,448 @@ static sm_status db_get_embedding(void *impl, int64_t id, float *out, size_t cap
     return rc;
 }
 
+/* ------------------------------------------------------------ filter index --- */
+
+static sm_status db_read_begin(void *impl, sm_error *err)
+{
+    struct db *d = impl;
+    if (d->in_tx || !sqlite3_get_autocommit(d->h))
+        return SM_OK;
+    if (sqlite3_exec(d->h, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        return fail(d, err, "starting a read");
+    d->reading = true;
+    return SM_OK;
+}
+
+static void db_read_end(void *impl)
+{
+    struct db *d = impl;
+    if (!d->reading)
+        return;
+    d->reading = false;
+    if (!sqlite3_get_autocommit(d->h))
+        sqlite3_exec(d->h, "COMMIT", NULL, NULL, NULL);
+}
+
+static sm_status db_fx_rows(void *impl, sm__fx_row_fn fn, void *ud, sm_error *err)
+{
+    struct db *d = impl;
+    sqlite3_stmt *st = prep(d,
+                            "SELECT id, missing, bpm, lufs, duration, true_peak, note_midi, "
+                            "brightness, warmth, hardness, depth, roughness, boominess, "
+                            "key_tonic, key_mode, camelot, loop, category "
+                            "FROM samples ORDER BY id",
+                            err);
+    if (!st)
+        return err ? err->code : SM_EIO;
+    int r;
+    sm_status rc = SM_OK;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        struct sm__fx_row row;
+        row.id = sqlite3_column_int64(st, 0);
+        row.missing = sqlite3_column_int(st, 1) != 0;
+        for (int f = 0; f < SM_QF_COUNT; f++)
+            row.field[f] = col_num(st, 2 + f);
+        bool has_key = sqlite3_column_type(st, 13) != SQLITE_NULL;
+        row.key_tonic = has_key ? sqlite3_column_int(st, 13) : -1;
+        row.key_mode = has_key ? sqlite3_column_int(st, 14) : -1;
+        /* ORDER BY camelot IS NULL, CAST(camelot AS INTEGER), camelot: our camelot
+         * values are "<1..12><A|B>", so number then letter orders them the same. */
+        row.key_sort = -1;
+        if (sqlite3_column_type(st, 15) != SQLITE_NULL) {
+            const char *c = (const char *)sqlite3_column_text(st, 15);
+            int num = 0;
+            size_t i = 0;
+            while (c && c[i] >= '0' && c[i] <= '9' && num < 100000)
+                num = num * 10 + (c[i++] - '0');
+            int letter = c && c[i] == 'A' ? 0 : c && c[i] == 'B' ? 1 : 2;
+            row.key_sort = num * 4 + letter;
+        }
+        row.loop = sqlite3_column_int(st, 16) != 0;
+        row.category = sqlite3_column_int(st, 17);
+        if (fn(&row, ud) != 0) {
+            rc = sm_error_set(err, SM_ENOMEM, "catalog: out of memory loading the index");
+            break;
+        }
+    }
+    if (rc == SM_OK && r != SQLITE_DONE)
+        rc = fail(d, err, "loading the filter index");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static sm_status db_fx_tags(void *impl, sm__fx_tag_fn fn, void *ud, sm_error *err)
+{
+    struct db *d = impl;
+    sqlite3_stmt *st = prep(d, "SELECT tag, sample_id FROM tags ORDER BY tag, sample_id", err);
+    if (!st)
+        return err ? err->code : SM_EIO;
+    int r;
+    sm_status rc = SM_OK;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *tag = (const char *)sqlite3_column_text(st, 0);
+        if (!tag || fn(tag, sqlite3_column_int64(st, 1), ud) != 0) {
+            rc = sm_error_set(err, SM_ENOMEM, "catalog: out of memory loading the index");
+            break;
+        }
+    }
+    if (rc == SM_OK && r != SQLITE_DONE)
+        rc = fail(d, err, "loading the tags");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The orders come from the indexes (path unique, name NOCASE), which SQLite walks
+ * without sorting; ties of the name order are found with the same collation. */
+static sm_status db_fx_order(void *impl, bool by_name, sm__fx_order_fn fn, void *ud,
+                             sm_error *err)
+{
+    struct db *d = impl;
+    sqlite3_stmt *st = prep(d,
+                            by_name ? "SELECT id, name FROM samples ORDER BY name COLLATE NOCASE"
+                                    : "SELECT id FROM samples ORDER BY path",
+                            err);
+    if (!st)
+        return err ? err->code : SM_EIO;
+    char *prev = NULL;
+    size_t prev_cap = 0;
+    bool have_prev = false;
+    int r;
+    sm_status rc = SM_OK;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        bool tie = false;
+        if (by_name) {
+            const char *name = (const char *)sqlite3_column_text(st, 1);
+            size_t len = (size_t)sqlite3_column_bytes(st, 1);
+            if (!name) {
+                rc = sm_error_set(err, SM_ENOMEM, "catalog: out of memory");
+                break;
+            }
+            tie = have_prev && sqlite3_strnicmp(prev, name, (int)len + 1) == 0 &&
+                  strlen(prev) == len;
+            if (len + 1 > prev_cap) {
+                char *np = sm_realloc(prev, len + 1);
+                if (!np) {
+                    rc = sm_error_set(err, SM_ENOMEM, "catalog: out of memory");
+                    break;
+                }
+                prev = np;
+                prev_cap = len + 1;
+            }
+            memcpy(prev, name, len + 1);
+            have_prev = true;
+        }
+        if (fn(sqlite3_column_int64(st, 0), tie, ud) != 0) {
+            rc = sm_error_set(err, SM_EINTERNAL, "catalog: the filter index lost a row");
+            break;
+        }
+    }
+    if (rc == SM_OK && r != SQLITE_DONE)
+        rc = fail(d, err, "loading the sort orders");
+    sqlite3_finalize(st);
+    sm_free(prev);
+    return rc;
+}
+
+/* Token counts of every FTS row (the %_docsize table), so that ranking does not
+ * look each one up in SQLite. */
+struct docsizes {
+    int64_t *ids;  /* ascending */
+    int32_t *tok;  /* tokens in all columns */
+    size_t n;
+    int32_t *by_id; /* tokens of row id (direct table when ids are dense; -1 none) */
+    int64_t max_id;
+};
+
+static void docsizes_free(void *state)
+{
+    struct docsizes *ds = state;
+    if (!ds)
+        return;
+    sm_free(ds->ids);
+    sm_free(ds->tok);
+    sm_free(ds->by_id);
+    sm_free(ds);
+}
+
+/* An SQLite/FTS5 varint (big-endian 7-bit groups, the ninth byte whole). */
+static size_t get_varint(const unsigned char *p, size_t n, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (size_t i = 0; i < n && i < 9; i++) {
+        if (i == 8) {
+            *v = (x << 8) | p[i];
+            return 9;
+        }
+        x = (x << 7) | (p[i] & 0x7f);
+        if (!(p[i] & 0x80)) {
+            *v = x;
+            return i + 1;
+        }
+    }
+    *v = x;
+    return 0;
+}
+
+static void *db_fx_text_load(void *impl, sm_error *err)
+{
+    struct db *d = impl;
+    struct docsizes *ds = sm_calloc(1, sizeof(*ds));
+    if (!ds) {
+        sm_error_set(err, SM_ENOMEM, "catalog: out of memory");
+        return NULL;
+    }
+    long long n = 0;
+    if (query_int(d, "SELECT count(*) FROM samples_fts_docsize", &n) != SQLITE_OK) {
+        fail(d, err, "loading the search index sizes");
+        sm_free(ds);
+        return NULL;
+    }
+    size_t cap = n > 0 ? (size_t)n : 1;
+    ds->ids = sm_malloc(cap * sizeof(int64_t));
+    ds->tok = sm_malloc(cap * sizeof(int32_t));
+    sqlite3_stmt *st = ds->ids && ds->tok
+                           ? prep(d, "SELECT id, sz FROM samples_fts_docsize ORDER BY id", err)
+                           : NULL;
+    if (!st) {
+        if (!ds->ids || !ds->tok)
+            sm_error_set(err, SM_ENOMEM, "catalog: out of memory");
+        docsizes_free(ds);
+        return NULL;
+    }
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW && ds->n < cap) {
+        const unsigned char *b = sqlite3_column_blob(st, 1);
+        size_t bytes = (size_t)sqlite3_column_bytes(st, 1);
+        int64_t total = 0;
+        size_t off = 0;
+        while (b && off < bytes) {
+            uint64_t v = 0;
+            size_t used = get_varint(b + off, bytes - off, &v);
+            if (used == 0)
+                break;
+            total += (int64_t)v;
+            off += used;
+        }
+        ds->ids[ds->n] = sqlite3_column_int64(st, 0);
+        ds->tok[ds->n] = (int32_t)total;
+        ds->n++;
+    }
+    if (r != SQLITE_DONE && r != SQLITE_ROW) {
+        fail(d, err, "loading the search index sizes");
+        sqlite3_finalize(st);
+        docsizes_free(ds);
+        return NULL;
+    }
+    sqlite3_finalize(st);
+    /* Rows arrive in id order: a direct table is both smaller than a search
+     * tree and one cache miss per lookup, when the ids are dense. */
+    int64_t max_id = ds->n ? ds->ids[ds->n - 1] : 0;
+    if (max_id >= 0 && max_id <= (int64_t)(4 * ds->n + 1024)) {
+        ds->by_id = sm_malloc(((size_t)max_id + 1) * sizeof(int32_t));
+        if (ds->by_id) {
+            for (int64_t i = 0; i <= max_id; i++)
+                ds->by_id[i] = -1;
+            for (size_t i = 0; i < ds->n; i++)
+                if (ds->ids[i] >= 0)
+                    ds->by_id[ds->ids[i]] = ds->tok[i];
+            ds->max_id = max_id;
+        }
+    }
+    return ds;
+}
+
+/* The relevance of search(): FTS5's built-in bm25() (k1 1.2, b 0.75, every column
+ * weight 1), computed the same way, operation for operation, so that the scores
+ * are the same doubles; only the token count of the row comes from the snapshot
+ * (when it has the row). */
+struct bm25_data {
+    int n_phrase;
+    double avgdl;
+    double *idf;
+    double *freq;
+};
+
+static int count_cb(const Fts5ExtensionApi *api, Fts5Context *fts, void *ud)
+{
+    (void)api;
+    (void)fts;
+    (*(sqlite3_int64 *)ud)++;
+    return SQLITE_OK;
+}
+
+static void bm25_data_free(void *p)
+{
+    struct bm25_data *b = p;
+    if (!b)
+        return;
+    sm_free(b->idf);
+    sm_free(b->freq);
+    sm_free(b);
+}
+
+static void sm_bm25(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
+                    int n_val, sqlite3_value **val)
+{
+    const double k1 = 1.2;
+    const double b = 0.75;
+    struct bm25_data *data = api->xGetAuxdata(fts, 0);
+    int rc = SQLITE_OK;
+    if (!data) {
+        data = sm_calloc(1, sizeof(*data));
+        if (!data) {
+            sqlite3_result_error_nomem(ctx);
+            return;
+        }
+        data->n_phrase = api->xPhraseCount(fts);
+        size_t np = data->n_phrase > 0 ? (size_t)data->n_phrase : 1;
+        data->idf = sm_calloc(np, sizeof(double));
+        data->freq = sm_calloc(np, sizeof(double));
+        sqlite3_int64 n_row = 0;
+        sqlite3_int64 n_token = 0;
+        if (!data->idf || !data->freq)
+            rc = SQLITE_NOMEM;
+        if (rc == SQLITE_OK)
+            rc = api->xRowCount(fts, &n_row);
+        if (rc == SQLITE_OK)
+            rc = api->xColumnTotalSize(fts, -1, &n_token);
+        if (rc == SQLITE_OK)
+            data->avgdl = (double)n_token / (double)n_row;
+        for (int i = 0; rc == SQLITE_OK && i < data->n_phrase; i++) {
+            sqlite3_int64 n_hit = 0;
+            rc = api->xQueryPhrase(fts, i, &n_hit, count_cb);
+            if (rc == SQLITE_OK) {
+                double idf = log(((double)(n_row - n_hit) + 0.5) / ((double)n_hit + 0.5));
+                if (idf <= 0.0)
+                    idf = 1e-6;
+                data->idf[i] = idf;
+            }
+        }
+        if (rc == SQLITE_OK)
+            rc = api->xSetAuxdata(fts, data, bm25_data_free);
+        else
+            bm25_data_free(data);
+        if (rc != SQLITE_OK) {
+            sqlite3_result_error_code(ctx, rc);
+            return;
+        }
+    }
+    const struct docsizes *ds = n_val > 0 ? sqlite3_value_pointer(val[0], "sm_docsizes") : NULL;
+    for (int i = 0; i < data->n_phrase; i++)
+        data->freq[i] = 0.0;
+    int n_inst = 0;
+    rc = api->xInstCount(fts, &n_inst);
+    for (int i = 0; rc == SQLITE_OK && i < n_inst; i++) {
+        int ip = 0;
+        int ic = 0;
+        int io = 0;
+        rc = api->xInst(fts, i, &ip, &ic, &io);
+        if (rc == SQLITE_OK && ip >= 0 && ip < data->n_phrase)
+            data->freq[ip] += 1.0;
+    }
+    double dl = -1.0;
+    if (rc == SQLITE_OK && ds && ds->by_id) {
+        sqlite3_int64 id = api->xRowid(fts);
+        if (id >= 0 && id <= ds->max_id && ds->by_id[id] >= 0)
+            dl = (double)ds->by_id[id];
+    } else if (rc == SQLITE_OK && ds) {
+        sqlite3_int64 id = api->xRowid(fts);
+        size_t lo = 0;
+        size_t hi = ds->n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (ds->ids[mid] < id)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < ds->n && ds->ids[lo] == id)
+            dl = (double)ds->tok[lo];
+    }
+    if (rc == SQLITE_OK && dl < 0.0) {
+        int n_tok = 0;
+        rc = api->xColumnSize(fts, -1, &n_tok);
+        dl = (double)n_tok;
+    }
+    double score = 0.0;
+    for (int i = 0; rc == SQLITE_OK && i < data->n_phrase; i++)
+        score += data->idf[i] * ((data->freq[i] * (k1 + 1.0)) /
+                                 (data->freq[i] + k1 * (1 - b + b * dl / data->avgdl)));
+    if (rc == SQLITE_OK)
+        sqlite3_result_double(ctx, -1.0 * score);
+    else
+        sqlite3_result_error_code(ctx, rc);
+}
+
+static int register_bm25(sqlite3 *h)
+{
+    fts5_api *api = NULL;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(h, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (!api || api->iVersion < 2)
+        return -1;
+    return api->xCreateFunction(api, "sm_bm25", NULL, sm_bm25, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static sm_status db_fx_words(void *impl, const void *state, const sm_query *q, int64_t **ids,
+                             double **scores, size_t *n, sm_error *err)
+{
+    struct db *d = impl;
+    *ids = NULL;
+    *scores = NULL;
+    *n = 0;
+    char *fts = fts_expr(q);
+    if (!fts)
+        return sm_error_set(err, SM_ENOMEM, "catalog: out of memory");
+    sqlite3_stmt *st = prep(d,
+                            "SELECT rowid, sm_bm25(samples_fts, ?2) FROM samples_fts WHERE "
+                            "samples_fts MATCH ?1 ORDER BY rowid",
+                            err);
+    if (!st) {
+        sm_free(fts);
+        return err ? err->code : SM_EIO;
+    }
+    sqlite3_bind_text(st, 1, fts, -1, SQLITE_STATIC);
+    sqlite3_bind_pointer(st, 2, (void *)(uintptr_t)state, "sm_docsizes", NULL);
+    size_t cap = 0;
+    sm_status rc = SM_OK;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            int64_t *ni = sm_realloc(*ids, cap * sizeof(int64_t));
+            if (ni)
+                *ids = ni;
+            double *ns = sm_realloc(*scores, cap * sizeof(double));
+            if (ns)
+                *scores = ns;
+            if (!ni || !ns) {
+                rc = sm_error_set(err, SM_ENOMEM, "catalog: out of memory");
+                break;
+            }
+        }
+        (*ids)[*n] = sqlite3_column_int64(st, 0);
+        (*scores)[*n] = sqlite3_column_double(st, 1);
+        (*n)++;
+    }
+    if (rc == SM_OK && r != SQLITE_DONE)
+        rc = fail(d, err, "searching words");
+    sqlite3_finalize(st);
+    sm_free(fts);
+    if (rc != SM_OK) {
+        sm_free(*ids);
+        sm_free(*scores);
+        *ids = NULL;
+        *scores = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
 const struct sm__catalog_backend sm__catalog_sqlite = {
     .name = "sqlite",
     .open = db_open,
@@ -1605,4 +2053,12 @@ const struct sm__catalog_backend sm__catalog_sqlite = {
     .each_duplicate = db_each_duplicate,
     .each_embedding = db_each_embedding,
     .get_embedding = db_get_embedding,
+    .read_begin = db_read_begin,
+    .read_end = db_read_end,
+    .fx_rows = db_fx_rows,
+    .fx_tags = db_fx_tags,
+    .fx_order = db_fx_order,
+    .fx_text_load = db_fx_text_load,
+    .fx_text_free = docsizes_free,
+    .fx_words = db_fx_words,
 };
