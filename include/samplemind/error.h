@@ -33,7 +33,9 @@
     XX(EUSAGE, 12, "usage", "usage error")                                          \
     XX(EBUSY, 13, "busy", "resource is locked by another process")                  \
     XX(ENOSPC, 14, "no_space", "no space left on the device")                       \
-    XX(EBADDB, 15, "corrupt_database", "database file is corrupt or not ours")
+    XX(EBADDB, 15, "corrupt_database", "database file is corrupt or not ours")       \
+    XX(ETIMEOUT, 16, "timeout", "timed out")                                        \
+    XX(EUNAVAILABLE, 17, "unavailable", "service unavailable or unreachable")
 
 typedef enum sm_status {
 #define SM__STATUS_ENUM(suffix, num, name, text) SM_##suffix = num,

@@ -18,6 +18,8 @@ static void test_error__names_are_stable(void **state)
     assert_string_equal(sm_status_name(SM_EFORMAT), "unsupported_format");
     assert_int_equal(SM_ECORRUPT, 8);
     assert_int_equal(SM_EBADDB, 15);
+    assert_int_equal(SM_EUNAVAILABLE, 17);
+    assert_string_equal(sm_status_name(SM_ETIMEOUT), "timeout");
     assert_string_equal(sm_status_name(SM_EBUSY), "busy");
     assert_string_equal(sm_status_str(SM_ENOSPC), "no space left on the device");
     assert_string_equal(sm_status_name((sm_status)999), "unknown");
