@@ -209,9 +209,12 @@ typedef struct sm_catalog_opts {
 
 /**
  * Open (creating when allowed) the catalog named by \p url, and apply pending
- * schema migrations. A file that is not a SampleMind catalog, or a corrupt one,
- * gives SM_EIO with a message naming it and is never written to. A catalog locked
- * by another process is waited for up to the busy timeout, then SM_EIO.
+ * schema migrations. A file that is not a SampleMind catalog, a corrupt one, or
+ * one from a newer SampleMind gives SM_EBADDB with a message naming it and is
+ * never written to. A catalog locked by another process is waited for up to the
+ * busy timeout, then SM_EBUSY (any call that writes or reads can return it). A
+ * write that finds the disk full (or the size cap reached) gives SM_ENOSPC and
+ * rolls the batch back.
  * \return new handle (sm_catalog_close), or NULL with \p err filled.
  */
 SM_API sm_catalog *sm_catalog_open(const char *url, const sm_catalog_opts *opts,
@@ -232,7 +235,7 @@ SM_API void sm_catalog_rollback(sm_catalog *cat);
 
 /**
  * Take the catalog's scan lock (one scan writes at a time). With \p wait false a
- * second scan gets SM_EIO "another scan is running" at once; with true it waits.
+ * second scan gets SM_EBUSY "another scan is running" at once; with true it waits.
  * Released by sm_catalog_close or when the process dies.
  */
 SM_API sm_status sm_catalog_lock_scan(sm_catalog *cat, bool wait, sm_error *err);

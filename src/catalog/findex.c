@@ -251,8 +251,8 @@ sm_findex *sm_findex_load(sm_catalog *cat, sm_error *err)
         return NULL;
     }
     /* One read transaction, so rows, tags and text sizes are one snapshot. */
-    sm_status rc = be->read_begin ? be->read_begin(impl, err) : SM_OK;
-    bool reading = rc == SM_OK && be->read_begin;
+    sm_status rc = be->read_begin(impl, err);
+    bool reading = rc == SM_OK;
     if (rc == SM_OK)
         rc = be->fx_rows(impl, load_row, fx, err);
     if (rc == SM_OK)
@@ -502,9 +502,15 @@ sm_status sm_findex_search(const sm_findex *fx, sm_catalog *cat, const sm_query 
     if (!fx || !be || !q || !out)
         return sm_error_set(err, SM_EINVAL, "findex: search needs an index, a catalog, a "
                                             "query and a list");
+    /* One read transaction for the words and the page's rows: one lock, one
+     * snapshot. */
+    sm_status rc = be->read_begin(impl, err);
+    if (rc != SM_OK)
+        return rc;
     struct matches m;
-    sm_status rc = find(fx, be, impl, q, &m, err);
+    rc = find(fx, be, impl, q, &m, err);
     if (rc != SM_OK) {
+        be->read_end(impl);
         sm_free(m.idx);
         sm_free(m.score);
         return rc;
@@ -547,6 +553,7 @@ sm_status sm_findex_search(const sm_findex *fx, sm_catalog *cat, const sm_query 
         if (rc == SM_OK && m.score)
             s->score = m.score[m.idx[i]];
     }
+    be->read_end(impl);
     sm_free(m.idx);
     sm_free(m.score);
     return rc;

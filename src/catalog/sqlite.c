@@ -147,22 +147,22 @@ static sm_status fail(struct db *d, sm_error *err, const char *what)
     switch (rc & 0xff) {
         case SQLITE_BUSY:
         case SQLITE_LOCKED:
-            return sm_error_set(err, SM_EIO,
+            return sm_error_set(err, SM_EBUSY,
                                 "catalog %s is locked by another process (waited %.1f s) "
                                 "while %s",
                                 d->path, (double)d->busy_ms / 1000.0, what);
         case SQLITE_FULL:
-            return sm_error_set(err, SM_EIO,
+            return sm_error_set(err, SM_ENOSPC,
                                 "catalog %s: disk full (or size limit reached) while %s; "
                                 "the batch was rolled back",
                                 d->path, what);
         case SQLITE_CORRUPT:
-            return sm_error_set(err, SM_EIO,
+            return sm_error_set(err, SM_EBADDB,
                                 "catalog %s is corrupt (%s) while %s; restore it from a "
                                 "backup or move it away to start a new one",
                                 d->path, msg, what);
         case SQLITE_NOTADB:
-            return sm_error_set(err, SM_EIO,
+            return sm_error_set(err, SM_EBADDB,
                                 "catalog %s is not a SampleMind catalog (not an SQLite "
                                 "database); it was left untouched",
                                 d->path);
@@ -176,6 +176,16 @@ static sm_status fail(struct db *d, sm_error *err, const char *what)
             return sm_error_set(err, SM_ENOMEM, "catalog %s: out of memory while %s", d->path,
                                 what);
         case SQLITE_IOERR:
+            if (rc == SQLITE_IOERR_WRITE || rc == SQLITE_IOERR_FSYNC) {
+                /* ENOSPC from write(2) arrives as a write error. */
+                int e = 0;
+                sqlite3_file_control(d->h, "main", SQLITE_FCNTL_LAST_ERRNO, &e);
+                if (e == ENOSPC || e == EDQUOT)
+                    return sm_error_set(err, SM_ENOSPC,
+                                        "catalog %s: disk full while %s; the batch was rolled "
+                                        "back",
+                                        d->path, what);
+            }
             return sm_error_set(err, SM_EIO, "catalog %s: I/O error (%s) while %s", d->path, msg,
                                 what);
         default:
@@ -488,14 +498,14 @@ static void *db_open(const struct sm__catalog_url *u, const sm_catalog_opts *opt
         goto fail;
     }
     if (n_tables > 0 && app != APP_ID) {
-        sm_error_set(err, SM_EIO,
+        sm_error_set(err, SM_EBADDB,
                      "catalog %s is an SQLite database but not a SampleMind catalog; it was "
                      "left untouched",
                      d->path);
         goto fail;
     }
     if (version > N_MIGRATIONS) {
-        sm_error_set(err, SM_EIO,
+        sm_error_set(err, SM_EBADDB,
                      "catalog %s has schema version %lld, newer than this samplemind "
                      "understands (%d); upgrade samplemind",
                      d->path, version, N_MIGRATIONS);
@@ -633,7 +643,7 @@ static sm_status db_lock_scan(void *impl, bool wait, sm_error *err)
             ssize_t got = pread(fd, pid, sizeof(pid) - 1, 0);
             pid[got > 0 ? got : 0] = '\0';
             pid[strcspn(pid, "\n")] = '\0';
-            rc = sm_error_set(err, SM_EIO,
+            rc = sm_error_set(err, SM_EBUSY,
                               "another scan (pid %s) is writing to catalog %s; wait for it "
                               "to finish or use --wait",
                               *pid ? pid : "?", d->path);

@@ -451,7 +451,7 @@ static void test_catalog__corrupt_or_foreign_file_left_untouched(void **state)
     assert_int_equal(write_file(path, junk, sizeof(junk)), 0);
     sm_error err = SM_ERROR_INIT;
     assert_null(sm_catalog_open(path, NULL, &err));
-    assert_int_equal(err.code, SM_EIO);
+    assert_int_equal(err.code, SM_EBADDB);
     assert_non_null(strstr(err.msg, "not a SampleMind catalog"));
     FILE *f = fopen(path, "rb");
     char back[8192];
@@ -467,6 +467,7 @@ static void test_catalog__corrupt_or_foreign_file_left_untouched(void **state)
                                   NULL), SQLITE_OK);
     sqlite3_close(h);
     assert_null(sm_catalog_open(path, NULL, &err));
+    assert_int_equal(err.code, SM_EBADDB);
     assert_non_null(strstr(err.msg, "not a SampleMind catalog"));
     unlink(path);
 
@@ -478,6 +479,7 @@ static void test_catalog__corrupt_or_foreign_file_left_untouched(void **state)
     assert_int_equal(sqlite3_exec(h, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(h);
     assert_null(sm_catalog_open(path, NULL, &err));
+    assert_int_equal(err.code, SM_EBADDB);
     assert_non_null(strstr(err.msg, "newer"));
     unlink(path);
 }
@@ -499,7 +501,7 @@ static void test_catalog__locked_catalog_waits_then_fails(void **state)
     sm_analysis an;
     fake(&an, "/lib/y.wav", 1.0, 0, 0, 0, false, "y", 0.1f);
     sm_catalog_file f = {"/lib/y.wav", "/lib", 1, 1};
-    assert_int_equal(sm_catalog_put(b, &f, &an, 0, NULL, &err), SM_EIO);
+    assert_int_equal(sm_catalog_put(b, &f, &an, 0, NULL, &err), SM_EBUSY);
     assert_non_null(strstr(err.msg, "locked by another process"));
     /* Readers are not blocked by a writer (WAL). */
     sm_sample_list l = SM_SAMPLE_LIST_INIT;
@@ -509,7 +511,7 @@ static void test_catalog__locked_catalog_waits_then_fails(void **state)
     assert_int_equal(search_n(b, "", &l), 2);
     /* The scan lock: one scan per catalog. */
     assert_int_equal(sm_catalog_lock_scan(a, false, &err), SM_OK);
-    assert_int_equal(sm_catalog_lock_scan(b, false, &err), SM_EIO);
+    assert_int_equal(sm_catalog_lock_scan(b, false, &err), SM_EBUSY);
     assert_non_null(strstr(err.msg, "another scan"));
     sm_catalog_close(a);
     assert_int_equal(sm_catalog_lock_scan(b, false, &err), SM_OK);
@@ -543,7 +545,7 @@ static void test_catalog__full_disk_rolls_back_batch(void **state)
         rc = sm_catalog_put(cat, &f, &a, 0, NULL, &err);
         sm_analysis_release(&a);
     }
-    assert_int_equal(rc, SM_EIO);
+    assert_int_equal(rc, SM_ENOSPC);
     assert_non_null(strstr(err.msg, "disk full"));
     sm_catalog_rollback(cat);
     sm_sample_list l = SM_SAMPLE_LIST_INIT;
@@ -552,6 +554,183 @@ static void test_catalog__full_disk_rolls_back_batch(void **state)
     sm_sample_list_release(&l);
     sm_catalog_close(cat);
     unlink(path);
+}
+
+/* A damaged catalog (pages overwritten) gives corrupt_database, never a crash. */
+static void test_catalog__damaged_catalog_is_corrupt_database(void **state)
+{
+    (void)state;
+    char path[4096];
+    snprintf(path, sizeof(path), "%s", tu_path("damaged.db"));
+    sm_error err = SM_ERROR_INIT;
+    sm_catalog *cat = sm_catalog_open(path, NULL, &err);
+    assert_non_null(cat);
+    char p[64];
+    assert_int_equal(sm_catalog_begin(cat, &err), SM_OK);
+    for (int i = 0; i < 300; i++) {
+        snprintf(p, sizeof(p), "/lib/d/file_%04d.wav", i);
+        put(cat, p, 100.0 + i, i % 12, i % 2, i % SM_CAT_COUNT, false, p);
+    }
+    assert_int_equal(sm_catalog_commit(cat, &err), SM_OK);
+    sm_catalog_close(cat);
+    /* Fold the WAL into the file, then overwrite every page after the first. */
+    sqlite3 *h = NULL;
+    assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    assert_true(size > 8192);
+    char junk[4096];
+    for (size_t i = 0; i < sizeof(junk); i++)
+        junk[i] = (char)(i * 13 + 5);
+    for (long off = 4096; off < size; off += 4096) {
+        fseek(f, off, SEEK_SET);
+        fwrite(junk, 1, sizeof(junk), f);
+    }
+    fclose(f);
+    cat = sm_catalog_open(path, NULL, &err);
+    sm_status rc = SM_OK;
+    if (cat) {
+        sm_sample_list l = SM_SAMPLE_LIST_INIT;
+        sm_query q;
+        sm_query_init(&q);
+        rc = sm_catalog_search(cat, &q, &l, &err);
+        sm_sample_list_release(&l);
+        sm_catalog_close(cat);
+    } else {
+        rc = err.code;
+    }
+    assert_int_equal(rc, SM_EBADDB);
+    assert_true(strstr(err.msg, "corrupt") || strstr(err.msg, "not a SampleMind"));
+    unlink(path);
+}
+
+/* A deterministic generator for the comparison catalog. */
+static uint32_t lcg(uint32_t *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return *s >> 8;
+}
+
+static void same_results(sm_catalog *cat, const sm_findex *fx, const char *text)
+{
+    sm_query q;
+    sm_query_init(&q);
+    sm_error err = SM_ERROR_INIT;
+    assert_int_equal(sm_query_parse(&q, text, &err), SM_OK);
+    sm_sample_list a = SM_SAMPLE_LIST_INIT;
+    sm_sample_list b = SM_SAMPLE_LIST_INIT;
+    assert_int_equal(sm_catalog_search(cat, &q, &a, &err), SM_OK);
+    assert_int_equal(sm_findex_search(fx, cat, &q, &b, &err), SM_OK);
+    if (a.n != b.n)
+        fail_msg("'%s': %zu rows by SQL, %zu by the index", text, a.n, b.n);
+    for (size_t i = 0; i < a.n; i++) {
+        if (a.v[i].id != b.v[i].id)
+            fail_msg("'%s': row %zu is id %lld by SQL, %lld by the index", text, i,
+                     (long long)a.v[i].id, (long long)b.v[i].id);
+        assert_string_equal(a.v[i].path, b.v[i].path);
+        assert_string_equal(a.v[i].tags, b.v[i].tags);
+        assert_int_equal(isnan(a.v[i].score), isnan(b.v[i].score));
+        if (!isnan(a.v[i].score))
+            assert_memory_equal(&a.v[i].score, &b.v[i].score, sizeof(double));
+    }
+    int64_t *ia = NULL;
+    int64_t *ib = NULL;
+    size_t na = 0;
+    size_t nb = 0;
+    assert_int_equal(sm_catalog_search_ids(cat, &q, &ia, &na, &err), SM_OK);
+    assert_int_equal(sm_findex_search_ids(fx, cat, &q, &ib, &nb, &err), SM_OK);
+    assert_int_equal(na, nb);
+    if (na > 0)
+        assert_memory_equal(ia, ib, na * sizeof(int64_t));
+    sm_free(ia);
+    sm_free(ib);
+    sm_sample_list_release(&a);
+    sm_sample_list_release(&b);
+    sm_query_release(&q);
+}
+
+/* The in-memory filter index returns the SQL path's rows, order and scores. */
+static void test_catalog__findex_matches_sql(void **state)
+{
+    (void)state;
+    sm_catalog *cat = mem();
+    sm_error err = SM_ERROR_INIT;
+    static const char *const words[] = {"Kick", "snare", "DEEP", "dark", "Punchy", "loop",
+                                        "Bass", "sub", "hat", "deepkick", "x808"};
+    static const char *const tags[] = {"dark", "fav", "vintage"};
+    uint32_t seed = 12345;
+    assert_int_equal(sm_catalog_begin(cat, &err), SM_OK);
+    char path[160];
+    for (int i = 0; i < 400; i++) {
+        const char *w1 = words[lcg(&seed) % 11];
+        const char *w2 = words[lcg(&seed) % 11];
+        /* Names repeat across folders (ties of sort:name), in several cases. */
+        snprintf(path, sizeof(path), "/lib/%s/%03d/%s_%s_%02u.wav", words[lcg(&seed) % 11], i,
+                 w1, w2, lcg(&seed) % 7);
+        sm_analysis a;
+        uint32_t r = lcg(&seed);
+        bool loop = r % 5 == 0;
+        double bpm = r % 3 == 0 ? (double)NAN : 60.0 + (double)(lcg(&seed) % 1200) / 10.0;
+        int tonic = r % 4 == 0 ? -1 : (int)(lcg(&seed) % 12);
+        fake(&a, path, bpm, tonic, (int)(lcg(&seed) % 2), (int)(lcg(&seed) % SM_CAT_COUNT), loop,
+             "h", 0.5f);
+        a.brightness = (double)(lcg(&seed) % 101);
+        a.warmth = r % 7 == 0 ? (double)NAN : (double)(lcg(&seed) % 101);
+        a.duration = (double)(lcg(&seed) % 4000) / 1000.0;
+        a.has_note = r % 2 == 0;
+        a.note_midi = 24 + (int)(lcg(&seed) % 60);
+        sm_catalog_file f = {path, "/lib", 1000, 42};
+        int64_t id = 0;
+        assert_int_equal(sm_catalog_put(cat, &f, &a, 0, &id, &err), SM_OK);
+        sm_analysis_release(&a);
+        for (int t = 0; t < 3; t++)
+            if (lcg(&seed) % 4 == 0)
+                assert_int_equal(sm_catalog_tag(cat, id, tags[t], true, &err), SM_OK);
+        if (lcg(&seed) % 15 == 0)
+            assert_int_equal(sm_catalog_set_missing(cat, id, true, &err), SM_OK);
+    }
+    assert_int_equal(sm_catalog_commit(cat, &err), SM_OK);
+    sm_findex *fx = sm_findex_load(cat, &err);
+    assert_non_null(fx);
+    assert_int_equal(sm_findex_size(fx), 400);
+    static const char *const queries[] = {
+        "", "kick", "deep", "dark punchy", "\"deep kick\"", "kick sort:-relevance",
+        "kic bpm:100..140", "bpm:120..130", "bpm:>100 sort:-bpm", "bpm:128", "key:Am",
+        "key:compatible:Am", "key:8A,C", "category:kick,snare", "loop:yes", "loop:no sort:bpm",
+        "note:C1..C3 sort:-note", "lufs:-14..-8 peak:<-0.5", "duration:..2 sort:-duration",
+        "bright:>70 warm:<30", "warm:>=0 sort:warm", "deep:>1", "tag:dark", "tag:dark tag:fav",
+        "tag:nosuch", "dark tag:vintage sort:name", "missing:yes", "missing:any sort:-path",
+        "sort:name", "sort:-name", "sort:key", "sort:-key", "sort:category",
+        "sort:-category limit:17 offset:5", "sort:id offset:390", "sort:-id limit:3",
+        "sort:path limit:10 offset:395", "bass sort:bpm limit:5", "sub offset:3",
+        "key:compatible:Am bright:>50 duration:..2", "category:kick loop:no sort:-bpm limit:50",
+    };
+    for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++)
+        same_results(cat, fx, queries[i]);
+    sm_findex_free(fx);
+    sm_findex_free(NULL);
+    /* Bad arguments. */
+    assert_null(sm_findex_load(NULL, &err));
+    assert_int_equal(err.code, SM_EINVAL);
+    sm_sample_list l = SM_SAMPLE_LIST_INIT;
+    sm_query q;
+    sm_query_init(&q);
+    assert_int_equal(sm_findex_search(NULL, cat, &q, &l, &err), SM_EINVAL);
+    /* An empty catalog. */
+    sm_catalog *empty = mem();
+    fx = sm_findex_load(empty, &err);
+    assert_non_null(fx);
+    assert_int_equal(sm_findex_size(fx), 0);
+    same_results(empty, fx, "kick bpm:>1");
+    same_results(empty, fx, "sort:name");
+    sm_findex_free(fx);
+    sm_catalog_close(empty);
+    sm_catalog_close(cat);
 }
 
 int main(void)
@@ -567,6 +746,8 @@ int main(void)
         cmocka_unit_test(test_catalog__stats_and_duplicates),
         cmocka_unit_test(test_catalog__path_words),
         cmocka_unit_test(test_catalog__corrupt_or_foreign_file_left_untouched),
+        cmocka_unit_test(test_catalog__damaged_catalog_is_corrupt_database),
+        cmocka_unit_test(test_catalog__findex_matches_sql),
         cmocka_unit_test(test_catalog__locked_catalog_waits_then_fails),
         cmocka_unit_test(test_catalog__full_disk_rolls_back_batch),
     };
