@@ -10,11 +10,15 @@
  * over that steady part. Each window integrates SM__PITCH_WLEN samples (93 ms, 1.9
  * periods of E0, the lowest note of a 5-string bass and of deep 808s) over lags up
  * to the period of SM__PITCH_FMIN (19 Hz, so E0 at -50 cents still fits). A window
- * counts when YIN finds a period (cumulative mean normalised difference <= 0.5) and
- * at least 15 % of the window's energy lies at harmonics 1..3 of that f0 (this
- * rejects chords, whose common period has no energy of its own); that share is
- * measured after removing the window's mean and straight-line drift, since a DC
- * offset (plucked-string models, cheap recorders) is energy at no harmonic. The note is the periodicity-weighted
+ * counts when YIN finds a period (cumulative mean normalised difference <= 0.5).
+ * The note then needs at least 5 % of the median window's energy in bands around
+ * harmonics 1..3 of that f0 (this rejects chords, whose common period has no
+ * energy of its own: sustained pad chords score under 0.2 %). The share is
+ * measured on the window's spectrum (one more FFT with the YIN plan) after
+ * removing the mean and straight-line drift, since a DC offset (plucked-string
+ * models, cheap recorders) is energy at no harmonic; each band is +-max(2.5 bins,
+ * 2 %) and at most half of f0 wide, so detuned unison voices (supersaws,
+ * ensembles) count, which one exact frequency would miss. The note is the periodicity-weighted
  * median of the counted windows; the confidence is the periodicity summed over the
  * windows that agree with it (within 50 cents) divided by the windows that had
  * sound, so noise, drums, chords and glides score low. has_note needs confidence
@@ -26,7 +30,8 @@
  * of the direct sum. Measured: a whole YIN window takes 21 us, the direct sum alone
  * 270 us even in its vectorised order. Plans are made once per size, under a lock,
  * with FFTW_ESTIMATE, and executed on per-call buffers (new-array execute).
- * Cost of sm__pitch_analyze on 2 s: about 110 us (one core, 5 windows).
+ * Cost of sm__pitch_analyze on 2 s: about 110 us (one core, 5 windows, idle machine;
+ * the harmonic-share FFT adds one 4096-point r2c, about 10 us).
  * The public helper sm_note_name lives in pitch.c too. */
 #ifndef SM_ANALYSIS_PITCH_H
 #define SM_ANALYSIS_PITCH_H

@@ -135,6 +135,50 @@ static void test_pitch__dc_offset_and_drift_do_not_hide_the_note(void **state)
     free(x);
 }
 
+static void test_pitch__detuned_unison_high_note(void **state)
+{
+    (void)state;
+    /* A detuned-unison G#6: two saws 25 cents either side (each partial is split
+     * +-25 cents away from the note, where one exact frequency sees nothing). */
+    float *x = alloc_x(TWO_S);
+    float *v = alloc_x(TWO_S);
+    static const double detune[2] = {-25.0, 25.0};
+    for (int i = 0; i < 2; i++) {
+        saw(v, TWO_S, 1661.219 * pow(2.0, detune[i] / 1200.0), 6, 0.3);
+        for (size_t j = 0; j < TWO_S; j++)
+            x[j] += v[j];
+    }
+    sm_analysis a;
+    blank(&a);
+    assert_int_equal(sm__pitch_analyze(x, TWO_S, &a), 0);
+    assert_note(&a, 92, 0.0, 10.0);
+    free(v);
+    free(x);
+}
+
+static void test_pitch__weak_low_partials(void **state)
+{
+    (void)state;
+    /* A bright E2 (like a low piano or organ note): partials 1..12, the first three
+     * well below the rest, so they hold only 7 % of the energy. Still E2, not a
+     * chord's common period. */
+    float *x = alloc_x(TWO_S);
+    for (size_t j = 0; j < TWO_S; j++) {
+        double t = (double)j / RATE;
+        double v = 0.08 * sin(2.0 * M_PI * 82.4069 * t);
+        v += 0.1 * sin(2.0 * M_PI * 82.4069 * 2.0 * t);
+        v += 0.1 * sin(2.0 * M_PI * 82.4069 * 3.0 * t);
+        for (int k = 4; k <= 12; k++)
+            v += 0.2 * sin(2.0 * M_PI * 82.4069 * k * t + 0.7 * k);
+        x[j] = (float)(0.3 * v);
+    }
+    sm_analysis a;
+    blank(&a);
+    assert_int_equal(sm__pitch_analyze(x, TWO_S, &a), 0);
+    assert_note(&a, 40, 0.0, 3.0);
+    free(x);
+}
+
 static void test_pitch__a6(void **state)
 {
     (void)state;
@@ -502,6 +546,8 @@ int main(void)
         cmocka_unit_test(test_pitch__sub_bass_e1),
         cmocka_unit_test(test_pitch__below_a0_down_to_e0),
         cmocka_unit_test(test_pitch__dc_offset_and_drift_do_not_hide_the_note),
+        cmocka_unit_test(test_pitch__detuned_unison_high_note),
+        cmocka_unit_test(test_pitch__weak_low_partials),
         cmocka_unit_test(test_pitch__a6),
         cmocka_unit_test(test_pitch__cents_sharp_and_flat),
         cmocka_unit_test(test_pitch__saw_55_is_a1_not_an_octave_off),
