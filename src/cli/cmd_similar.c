@@ -216,19 +216,38 @@ int sm_cmd_similar(struct sm_cli *cli, int argc, char **argv)
     }
     size_t n = 0;
     if (repeat > 0) {
+        /* What a server does per request: with filters, the allowed ids from the
+         * in-memory filter index, then the vector search; both are timed. */
+        sm_findex *fx = filtered ? sm_findex_load(cat, &err) : NULL;
+        if (filtered && !fx) {
+            sm_cli_error(cli, "%s", err.msg);
+            goto out;
+        }
         double *ms = calloc((size_t)repeat, sizeof(double));
         for (long i = 0; ms && i < repeat; i++) {
             double t0 = now_ms();
+            if (fx) {
+                sm_free(allow);
+                allow = NULL;
+                if (sm_findex_search_ids(fx, cat, &q, &allow, &n_allow, &err) != SM_OK) {
+                    sm_cli_error(cli, "%s", err.msg);
+                    sm_findex_free(fx);
+                    free(ms);
+                    goto out;
+                }
+            }
             n = sm_vindex_search(vx, v, (size_t)k, self, filtered ? allow : NULL, n_allow, ids,
                                  dist);
             ms[i] = now_ms() - t0;
         }
+        sm_findex_free(fx);
         if (ms) {
             qsort(ms, (size_t)repeat, sizeof(double), cmp_double);
             fprintf(stderr,
                     "similar: %ld runs over %zu vectors (%zu dims)%s, p50 %.3f ms, p95 %.3f ms, "
                     "max %.3f ms\n",
-                    repeat, sm_vindex_size(vx), dim, filtered ? " filtered" : "", ms[repeat / 2],
+                    repeat, sm_vindex_size(vx), dim,
+                    filtered ? " filtered (filter index + vectors timed)" : "", ms[repeat / 2],
                     ms[(size_t)((double)repeat * 0.95)], ms[repeat - 1]);
         }
         free(ms);
