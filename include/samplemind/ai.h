@@ -99,7 +99,9 @@ enum sm_ai_request_flags {
 
 typedef struct sm_ai_request {
     int task;                /**< enum sm_ai_task */
-    const char *descriptors; /**< the sample's analysis JSON (sm_analysis_to_json) */
+    const char *descriptors; /**< the sample's analysis JSON (sm_analysis_to_json),
+                                  NUL-terminated; its bytes key the cache */
+    size_t descriptors_len;  /**< strlen(descriptors) when known; 0: measured */
     const char *provider;    /**< NULL: route by preference; else only this provider */
     const char *model;       /**< NULL: the provider's configured model */
     unsigned flags;          /**< enum sm_ai_request_flags */
@@ -155,6 +157,17 @@ typedef void (*sm_ai_done_fn)(sm_ai_answer *answer, void *userdata);
  */
 SM_API sm_status sm_ai_ask_async(sm_ai *ai, const sm_ai_request *rq, sm_ai_done_fn fn,
                                  void *userdata, sm_error *err);
+
+/**
+ * The cached path without a prompt: when the provider the router would try first
+ * (the forced one, else the task's first configured one) has a cached answer for
+ * these descriptors' bytes, task and model, \p out receives the complete reply (the
+ * sm_ai_answer_to_json object of the cached answer, new, not NUL-terminated; sm_free)
+ * and \p out_len its length. Never calls upstream. \return false when the full router
+ * must answer (miss, builtin first, over budget, NO_CACHE_READ or SIMULATE, no cache).
+ */
+SM_API bool sm_ai_cached_reply(sm_ai *ai, const sm_ai_request *rq, char **out,
+                               size_t *out_len);
 
 /** Ask and wait. \p out is always initialised. \return SM_OK when out->ok; else the
  * reason with \p err (SM_EIO: no provider could answer). Not from a callback. */

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,9 @@ struct sm_ai {
     double spent;
     char ledger[512];
     unsigned long long upstream;
+    /* Per task: BLAKE2b of the key version, the system prompt, the task's prompt
+     * template and the generation parameters (see request_key). */
+    unsigned char key_base[SM_AI_TASK_COUNT][32];
 };
 
 struct call {
@@ -64,6 +68,8 @@ struct call {
     int forced;
     char model_override[64];
     char *canonical;
+    char *raw_desc; /* the descriptors' bytes as given (they key the cache) */
+    size_t raw_len;
     json_t *desc;
     char *prompt;
     json_t *messages;
@@ -158,20 +164,23 @@ static int answer_copy(sm_ai_answer *dst, const sm_ai_answer *src)
     return (src->json && !dst->json) || (src->raw && !dst->raw) ? -1 : 0;
 }
 
-char *sm_ai_answer_to_json(const sm_ai_answer *a)
+/* The answer object; latency_ms only when \p with_latency. */
+static json_t *answer_object(const sm_ai_answer *a, bool with_latency)
 {
     json_t *ans = NULL;
     if (a->json)
         ans = json_loads(a->json, 0, NULL);
     json_t *o = json_pack(
-        "{s:s, s:b, s:s, s:s, s:o, s:b, s:b, s:b, s:f, s:{s:I, s:I, s:b}, s:f, s:f}", "task",
+        "{s:s, s:b, s:s, s:s, s:o, s:b, s:b, s:b, s:{s:I, s:I, s:b}, s:f, s:f}", "task",
         sm_ai_task_name(a->task), "ok", a->ok, "provider", a->provider, "model", a->model,
         "answer", ans ? ans : json_null(), "valid", a->valid, "cached", a->cached, "rule_based",
-        a->rule_based, "latency_ms", round(a->latency_ms * 1000.0) / 1000.0, "tokens", "input",
-        (json_int_t)a->tokens_in, "output", (json_int_t)a->tokens_out, "estimated",
-        a->tokens_estimated, "cost", a->cost, "cost_estimate", a->cost_estimate);
+        a->rule_based, "tokens", "input", (json_int_t)a->tokens_in, "output",
+        (json_int_t)a->tokens_out, "estimated", a->tokens_estimated, "cost", a->cost,
+        "cost_estimate", a->cost_estimate);
     if (!o)
         return NULL;
+    if (with_latency)
+        json_object_set_new(o, "latency_ms", json_real(round(a->latency_ms * 1000.0) / 1000.0));
     if (a->simulated)
         json_object_set_new(o, "simulated", json_true());
     if (a->raw)
@@ -180,6 +189,12 @@ char *sm_ai_answer_to_json(const sm_ai_answer *a)
         json_object_set_new(o, "note", json_string(a->note));
     if (!a->ok)
         json_object_set_new(o, "error", json_string(a->error));
+    return o;
+}
+
+char *sm_ai_answer_to_json(const sm_ai_answer *a)
+{
+    json_t *o = answer_object(a, true);
     char *r = dump(o);
     json_decref(o);
     return r;
@@ -343,6 +358,53 @@ static bool ollama_answers(const char *base_url)
     return ok;
 }
 
+/* Bumped whenever the prompt or the cached value's format changes meaning. */
+#define KEY_VERSION "samplemind-ai-key-v2"
+
+static int key_bases(sm_ai *ai)
+{
+    for (int t = 0; t < SM_AI_TASK_COUNT; t++) {
+        char *tmpl = sm__ai_user_prompt(t, "");
+        if (!tmpl)
+            return -1;
+        char params[96];
+        int n = snprintf(params, sizeof(params), "|%.6f|%d|", ai->cfg.temperature,
+                         ai->cfg.max_tokens);
+        crypto_generichash_state st;
+        crypto_generichash_init(&st, NULL, 0, 32);
+        crypto_generichash_update(&st, (const unsigned char *)KEY_VERSION, sizeof(KEY_VERSION));
+        crypto_generichash_update(&st, (const unsigned char *)sm__ai_system_prompt,
+                                  strlen(sm__ai_system_prompt) + 1);
+        crypto_generichash_update(&st, (const unsigned char *)tmpl, strlen(tmpl) + 1);
+        crypto_generichash_update(&st, (const unsigned char *)params, (size_t)n);
+        crypto_generichash_final(&st, ai->key_base[t], 32);
+        sm_free(tmpl);
+    }
+    return 0;
+}
+
+/* The cache key of a request: "<provider>:" + hex BLAKE2b-256 of the task's base
+ * digest, the provider, the model and the descriptors' bytes as given. Two requests
+ * with the same bytes get the same prompt, so they may share the answer; the
+ * descriptors are never parsed or re-encoded for this. */
+static void request_key(const sm_ai *ai, int task, int p, const char *model, const char *desc,
+                        size_t len, char out[SM_CACHE_KEY_SIZE])
+{
+    const char *pn = sm_ai_provider_name(p);
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 32);
+    crypto_generichash_update(&st, ai->key_base[task], 32);
+    crypto_generichash_update(&st, (const unsigned char *)pn, strlen(pn) + 1);
+    crypto_generichash_update(&st, (const unsigned char *)model, strlen(model) + 1);
+    crypto_generichash_update(&st, (const unsigned char *)desc, len);
+    unsigned char d[32];
+    crypto_generichash_final(&st, d, sizeof(d));
+    size_t n = strlen(pn);
+    memcpy(out, pn, n);
+    out[n] = ':';
+    sodium_bin2hex(out + n + 1, 65, d, sizeof(d));
+}
+
 sm_ai *sm_ai_new(const sm_ai_opts *opts, sm_error *err)
 {
     sm_ai_opts o = {0};
@@ -365,6 +427,10 @@ sm_ai *sm_ai_new(const sm_ai_opts *opts, sm_error *err)
     if (!ai->cfg.ollama_explicit && !o.ignore_env)
         ai->cfg.p[SM_AI_P_OLLAMA].configured =
             ollama_answers(ai->cfg.p[SM_AI_P_OLLAMA].base_url);
+    if (key_bases(ai) != 0) {
+        sm_error_set(err, SM_ENOMEM, "out of memory");
+        goto fail;
+    }
     ai->cache = o.cache;
     if (o.data_dir)
         snprintf(ai->ledger, sizeof(ai->ledger), "%s/ai-spend.json", o.data_dir);
@@ -427,6 +493,7 @@ static void call_free(struct call *c)
     if (!c)
         return;
     sm_free(c->canonical);
+    sm_free(c->raw_desc);
     sm_free(c->prompt);
     json_decref(c->desc);
     json_decref(c->messages);
@@ -478,61 +545,77 @@ static void fail_all(struct call *c)
     finish(c);
 }
 
-static char *canonical_request(struct call *c, int p, const char *model)
+static const char *str_or(const json_t *v)
 {
-    const struct sm__ai_config *cfg = &c->ai->cfg;
-    json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:f, s:i}", "v", 1, "provider",
-                          sm_ai_provider_name(p), "model", model, "task",
-                          sm_ai_task_name(c->task), "system", sm__ai_system_prompt, "prompt",
-                          c->prompt, "temperature", cfg->temperature, "max_tokens",
-                          cfg->max_tokens);
-    char *r = dump(o);
+    const char *t = json_string_value(v);
+    return t ? t : "";
+}
+
+/* Fills the answer from a cached value (the answer object, see cache_store). */
+static bool answer_from_value(sm_ai_answer *a, const char *v, size_t n)
+{
+    json_t *o = json_loadb(v, n, 0, NULL);
+    json_t *ans = json_object_get(o, "answer");
+    if (!json_is_object(ans) || !json_is_true(json_object_get(o, "cached"))) {
+        json_decref(o);
+        return false;
+    }
+    sm_free(a->json);
+    a->json = dump(ans);
+    a->ok = a->json != NULL;
+    a->valid = a->ok;
+    a->cached = true;
+    a->rule_based = json_is_true(json_object_get(o, "rule_based"));
+    snprintf(a->provider, sizeof(a->provider), "%s",
+             str_or(json_object_get(o, "provider")));
+    snprintf(a->model, sizeof(a->model), "%s", str_or(json_object_get(o, "model")));
+    json_t *tk = json_object_get(o, "tokens");
+    a->tokens_in = (long)json_integer_value(json_object_get(tk, "input"));
+    a->tokens_out = (long)json_integer_value(json_object_get(tk, "output"));
+    a->tokens_estimated = json_is_true(json_object_get(tk, "estimated"));
+    a->cost = 0.0;
+    a->cost_estimate = json_number_value(json_object_get(o, "cost_estimate"));
     json_decref(o);
-    return r;
+    return a->ok;
 }
 
 /* Tries the cache for provider p; fills the answer on a hit. */
 static bool cache_lookup(struct call *c, int p)
 {
+    (void)p;
     if (!c->ai->cache)
         return false;
     char *v = NULL;
     size_t n = 0;
     if (sm_cache_get(c->ai->cache, c->cache_key, &v, &n) != SM_CACHE_HIT)
         return false;
-    json_t *o = json_loadb(v, n, 0, NULL);
+    bool ok = answer_from_value(&c->ans, v, n);
     sm_free(v);
-    json_t *ans = json_object_get(o, "answer");
-    if (!json_is_object(ans)) {
-        json_decref(o);
-        return false;
-    }
-    sm_free(c->ans.json);
-    c->ans.json = dump(ans);
-    c->ans.ok = c->ans.json != NULL;
-    c->ans.valid = c->ans.ok;
-    c->ans.cached = true;
-    c->ans.rule_based = p == SM_AI_P_BUILTIN;
-    snprintf(c->ans.provider, sizeof(c->ans.provider), "%s", sm_ai_provider_name(p));
-    snprintf(c->ans.model, sizeof(c->ans.model), "%s", c->model);
-    c->ans.tokens_in = (long)json_integer_value(json_object_get(o, "tokens_in"));
-    c->ans.tokens_out = (long)json_integer_value(json_object_get(o, "tokens_out"));
-    c->ans.tokens_estimated = json_is_true(json_object_get(o, "estimated"));
-    c->ans.cost = 0.0;
-    c->ans.cost_estimate = json_number_value(json_object_get(o, "cost"));
-    json_decref(o);
-    return c->ans.ok;
+    return ok;
 }
 
+/* Stores the answer as the final reply object of a cache hit without its latency:
+ * a hit is then sent as these bytes with the latency put in front
+ * (sm_ai_cached_reply), never parsed or re-encoded. */
 static void cache_store(struct call *c, const char *answer_json)
 {
     if (!c->ai->cache)
         return;
-    json_t *ans = json_loads(answer_json, 0, NULL);
-    json_t *o = json_pack("{s:o, s:s, s:I, s:I, s:b, s:f}", "answer", ans, "model", c->model,
-                          "tokens_in", (json_int_t)c->ans.tokens_in, "tokens_out",
-                          (json_int_t)c->ans.tokens_out, "estimated", c->ans.tokens_estimated,
-                          "cost", c->ans.cost_estimate);
+    sm_ai_answer h;
+    sm_ai_answer_init(&h);
+    h.task = c->task;
+    h.ok = true;
+    h.valid = true;
+    h.cached = true;
+    h.json = (char *)(uintptr_t)answer_json;
+    snprintf(h.provider, sizeof(h.provider), "%s", c->ans.provider);
+    snprintf(h.model, sizeof(h.model), "%s", c->model);
+    h.tokens_in = c->ans.tokens_in;
+    h.tokens_out = c->ans.tokens_out;
+    h.tokens_estimated = c->ans.tokens_estimated;
+    h.cost = 0.0;
+    h.cost_estimate = c->ans.cost_estimate;
+    json_t *o = answer_object(&h, false);
     char *v = dump(o);
     json_decref(o);
     if (v)
@@ -615,15 +698,9 @@ static void advance(struct call *c)
         snprintf(c->model, sizeof(c->model), "%s",
                  c->model_override[0] ? c->model_override : ai->cfg.p[p].model);
         c->cur = p;
-        char *canon = canonical_request(c, p, c->model);
-        if (!canon) {
-            snprintf(c->ans.error, sizeof(c->ans.error), "out of memory");
-            fail_all(c);
-            return;
-        }
-        sm_cache_key(sm_ai_provider_name(p), canon, strlen(canon), c->cache_key);
-        long est_in = sm__ai_estimate_tokens(strlen(canon));
-        sm_free(canon);
+        request_key(ai, c->task, p, c->model, c->raw_desc, c->raw_len, c->cache_key);
+        long est_in =
+            sm__ai_estimate_tokens(strlen(sm__ai_system_prompt) + strlen(c->prompt) + 64);
         bool cached = p != SM_AI_P_BUILTIN && !(c->flags & SM_AI_NO_CACHE_READ) &&
                       cache_lookup(c, p);
         if (cached) {
@@ -798,6 +875,16 @@ sm_status sm_ai_ask_async(sm_ai *ai, const sm_ai_request *rq, sm_ai_done_fn fn, 
     if (rq->model)
         snprintf(c->model_override, sizeof(c->model_override), "%s", rq->model);
     c->canonical = sm__ai_descriptors_canonical(rq->descriptors, err);
+    if (c->canonical) {
+        c->raw_len = rq->descriptors_len ? rq->descriptors_len : strlen(rq->descriptors);
+        c->raw_desc = sm_malloc(c->raw_len + 1);
+        if (!c->raw_desc) {
+            call_free(c);
+            return sm_error_set(err, SM_ENOMEM, "out of memory");
+        }
+        memcpy(c->raw_desc, rq->descriptors, c->raw_len);
+        c->raw_desc[c->raw_len] = '\0';
+    }
     if (!c->canonical) {
         call_free(c);
         return err ? err->code : SM_EINVAL;
@@ -862,6 +949,68 @@ sm_status sm_ai_ask_async(sm_ai *ai, const sm_ai_request *rq, sm_ai_done_fn fn, 
     }
     advance(c);
     return SM_OK;
+}
+
+bool sm_ai_cached_reply(sm_ai *ai, const sm_ai_request *rq, char **out, size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (!ai || !rq || !ai->cache || !rq->descriptors || rq->task < 0 ||
+        rq->task >= SM_AI_TASK_COUNT || (rq->flags & (SM_AI_NO_CACHE_READ | SM_AI_SIMULATE)) ||
+        (rq->model && strlen(rq->model) >= 64))
+        return false;
+    double t0 = now_ms();
+    /* The provider the router would try first; anything it would note (budget,
+     * builtin rules, an unconfigured provider) is left to the full path. */
+    int p = -1;
+    if (rq->provider) {
+        p = sm_ai_provider_from_name(rq->provider);
+        if (p < 0 || !ai->cfg.p[p].configured)
+            return false;
+    } else {
+        for (int i = 0; i < SM_AI_PROVIDER_COUNT && p < 0; i++) {
+            int q = ai->cfg.route[rq->task][i];
+            if (q < 0)
+                break;
+            if (ai->cfg.p[q].configured)
+                p = q;
+        }
+    }
+    if (p < 0 || p == SM_AI_P_BUILTIN)
+        return false;
+    char why[200];
+    if (over_budget(ai, p, why, sizeof(why)))
+        return false;
+    const char *model = rq->model ? rq->model : ai->cfg.p[p].model;
+    size_t dlen = rq->descriptors_len ? rq->descriptors_len : strlen(rq->descriptors);
+    char key[SM_CACHE_KEY_SIZE];
+    request_key(ai, rq->task, p, model, rq->descriptors, dlen, key);
+    char *v = NULL;
+    size_t n = 0;
+    if (sm_cache_get(ai->cache, key, &v, &n) != SM_CACHE_HIT)
+        return false;
+    /* The value is the reply object without its latency: put it in front. */
+    if (n < 2 || v[0] != '{' || v[n - 1] != '}') {
+        sm_free(v);
+        return false;
+    }
+    char head[64];
+    double ms = now_ms() - t0;
+    int hn = snprintf(head, sizeof(head), "{\"latency_ms\":%.3f,", ms);
+    char *r = sm_malloc((size_t)hn + n);
+    if (!r) {
+        sm_free(v);
+        return false;
+    }
+    memcpy(r, head, (size_t)hn);
+    memcpy(r + hn, v + 1, n - 1);
+    sm_free(v);
+    pthread_mutex_lock(&ai->lock);
+    ai->st[p].cache_hits++;
+    pthread_mutex_unlock(&ai->lock);
+    *out = r;
+    *out_len = (size_t)hn + n - 1;
+    return true;
 }
 
 struct sync_wait {

@@ -370,6 +370,13 @@ int sm__req_reply_data(sm_req *req, int status, const char *content_type, const 
     return SM_SRV_DONE;
 }
 
+int sm__req_reply_owned(sm_req *req, int status, const char *content_type, char *data,
+                        size_t len)
+{
+    set_reply(req, status, make_response(req, content_type, data, len), len);
+    return SM_SRV_DONE;
+}
+
 static int reply_errorv(sm_req *req, int status, const char *code, const char *fmt, va_list ap)
 {
     char msg[1024];

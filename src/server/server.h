@@ -175,6 +175,10 @@ int sm__req_reply_json(sm_req *req, int status, json_t *body);
 /* Reply with bytes (copied). \return SM_SRV_DONE. */
 int sm__req_reply_data(sm_req *req, int status, const char *content_type, const void *data,
                        size_t len);
+/* Like sm__req_reply_data, but sends \p data (from sm_malloc) without a copy and
+ * frees it when sent. */
+int sm__req_reply_owned(sm_req *req, int status, const char *content_type, char *data,
+                        size_t len);
 /* Reply {"error":{"code":code,"message":...}}. \return SM_SRV_DONE. */
 int sm__req_error(sm_req *req, int status, const char *code, const char *fmt, ...)
     SM_PRINTF(4, 5);
