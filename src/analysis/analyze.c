@@ -307,7 +307,7 @@ static sm_status finish(sm_analyzer *an, sm_analysis *a, sm_error *err)
         return sm_error_set(err, SM_ENOMEM, "out of memory (envelopes)");
     sm__envelope_times(an->fine.v, an->fine.n, a);
 
-    if (sm__tempo_analyze(an->onset.odf.v, an->onset.odf.n, a))
+    if (sm__tempo_analyze_ex(&an->onset, a))
         return sm_error_set(err, SM_ENOMEM, "out of memory (tempo)");
     if (sm__pitch_analyze(an->pitch.v, an->pitch.n, a))
         return sm_error_set(err, SM_ENOMEM, "out of memory (pitch)");

@@ -17,10 +17,25 @@
  * in the region the frame can have seen (the 2048-sample window reaches 1024 samples
  * ahead of the frame centre), walked back to where that rise starts. Onsets closer
  * than 30 ms to the previous one are dropped.
+ *
+ * Band strengths: the capped rises of the same frame averaged over the low
+ * (bands 0..2, up to ~150 Hz), mid and high (bands 49..63, from ~5 kHz) mel
+ * bands, so a kick, a snare and a hat each show in their own envelope.
+ *
+ * Chroma novelty: the magnitudes of FFT bins 8..185 (86 Hz..2 kHz) are summed
+ * into 12 pitch classes through a table built once (bin -> nearest equal-
+ * tempered pitch class, A4 = 440 Hz). The novelty of frame i is
+ * 1 - cos(old, new) between the summed chroma of frames i-W..i-1 (old) and
+ * i..i+W-1 (new), W = SM__ONSET_NOV_W, with a small floor added to every class
+ * so silence against silence gives 0 and a chord out of silence gives ~1. The
+ * sums are taken afresh over a 2W-frame ring each frame (no drift on long
+ * files). Amplitude beating and LFOs change the level of the classes, not their
+ * proportions, so a held chord scores ~0 and a chord change scores high.
  */
 #include "analysis/onset.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -45,6 +60,25 @@
 #define REFINE_AFTER 1344
 #define REFINE_BASE_BINS 8       /* fine bins looked back for the baseline */
 #define REFINE_START_FRAC 0.1f   /* the rise starts where it leaves the baseline */
+
+/* Chroma bins and their pitch classes (built once). */
+#define CHROMA_BIN_LO 8
+#define CHROMA_BIN_HI 186 /* exclusive */
+#define CHROMA_FLOOR 1e-3f /* per class and frame, of a unit-length chroma */
+/* Frames whose chroma is shorter than this (FFT magnitude units, about -70 dBFS
+ * for a tone) are scaled as if they had this length. */
+#define CHROMA_QUIET 0.2f
+static unsigned char chroma_pc[CHROMA_BIN_HI];
+static pthread_once_t chroma_once = PTHREAD_ONCE_INIT;
+
+static void chroma_build(void)
+{
+    for (size_t k = CHROMA_BIN_LO; k < CHROMA_BIN_HI; k++) {
+        double midi = 69.0 + 12.0 * log2(sm__bin_hz(k) / 440.0);
+        long m = lround(midi);
+        chroma_pc[k] = (unsigned char)(((m % 12) + 12) % 12);
+    }
+}
 
 /* log2(x) for finite positive normal x, accurate to 1e-4 (0.0003 dB after
  * scaling). Written without branches or libm so the band loop vectorises. */
@@ -84,6 +118,12 @@ void sm__onset_init(struct sm__onset *o)
 {
     struct sm__fvec empty = SM__FVEC_INIT;
     o->odf = empty;
+    for (size_t i = 0; i < SM__ONSET_NBANDS; i++)
+        o->band[i] = empty;
+    o->chroma_nov = empty;
+    memset(o->ring, 0, sizeof(o->ring));
+    memset(o->head, 0, sizeof(o->head));
+    o->frames = 0;
     for (size_t b = 0; b < SM_AN_NMEL; b++)
         o->prev[b] = SM__ONSET_FLOOR_DB;
     o->have_prev = 0;
@@ -92,7 +132,90 @@ void sm__onset_init(struct sm__onset *o)
 void sm__onset_release(struct sm__onset *o)
 {
     sm__fvec_release(&o->odf);
+    for (size_t i = 0; i < SM__ONSET_NBANDS; i++)
+        sm__fvec_release(&o->band[i]);
+    sm__fvec_release(&o->chroma_nov);
     sm__onset_init(o);
+}
+
+/* Sum of the chroma of SM__ONSET_NOV_W frames of the ring, starting back frames
+ * before the newest one, plus the floor. */
+static void window_sums(const struct sm__onset *o, size_t back, float *out)
+{
+    const size_t w2 = 2 * SM__ONSET_NOV_W;
+    for (size_t p = 0; p < 12; p++)
+        out[p] = SM__ONSET_NOV_W * CHROMA_FLOOR;
+    for (size_t j = back; j < back + SM__ONSET_NOV_W && j < o->frames; j++) {
+        const float *src = o->ring[(o->frames - 1 - j) % w2];
+        for (size_t p = 0; p < 12; p++)
+            out[p] += src[p];
+    }
+}
+
+/* 1 - cos(a, b), in 0..1 for non-negative vectors. */
+static float cos_distance(const float *a, const float *b)
+{
+    float dot = 0.0f;
+    float na = 0.0f;
+    float nb = 0.0f;
+    for (size_t p = 0; p < 12; p++) {
+        dot += a[p] * b[p];
+        na += a[p] * a[p];
+        nb += b[p] * b[p];
+    }
+    float den = sqrtf(na * nb);
+    float d = den > 0.0f ? 1.0f - dot / den : 0.0f;
+    return d > 0.0f ? d : 0.0f;
+}
+
+/* Adds frame f's chroma to the ring and appends the novelty of the frame
+ * SM__ONSET_NOV_W - 1 frames back (room is reserved by the caller). */
+static void chroma_step(struct sm__onset *o, const struct sm__frame *f)
+{
+    float c[12] = {0.0f};
+    if (f->mag) {
+        pthread_once(&chroma_once, chroma_build);
+        for (size_t k = CHROMA_BIN_LO; k < CHROMA_BIN_HI; k++) {
+            float m = f->mag[k];
+            c[chroma_pc[k]] += m >= 0.0f && m < 1e30f ? m : 0.0f;
+        }
+    }
+    /* Each frame's chroma counts by its shape, not its level: unit length, or
+     * less for frames quieter than CHROMA_QUIET (they fade towards zero). */
+    float e = 0.0f;
+    for (size_t p = 0; p < 12; p++)
+        e += c[p] * c[p];
+    e = sqrtf(e);
+    float inv = 1.0f / (e > CHROMA_QUIET ? e : CHROMA_QUIET);
+    for (size_t p = 0; p < 12; p++)
+        c[p] *= inv;
+    const size_t w2 = 2 * SM__ONSET_NOV_W;
+    memcpy(o->ring[o->frames % w2], c, sizeof(c));
+    if (o->frames < SM__ONSET_NOV_W) {
+        for (size_t p = 0; p < 12; p++)
+            o->head[p] += c[p];
+    }
+    o->frames++;
+    if (o->frames < SM__ONSET_NOV_W)
+        return;
+    /* Newer half: the last W frames; older half: the W before them. */
+    float so[12];
+    float sn[12];
+    window_sums(o, 0, sn);
+    window_sums(o, SM__ONSET_NOV_W, so);
+    o->chroma_nov.v[o->chroma_nov.n++] = cos_distance(so, sn);
+}
+
+float sm__onset_wrap_novelty(const struct sm__onset *o)
+{
+    if (o->frames < 2 * SM__ONSET_NOV_W)
+        return 0.0f;
+    float tail[12];
+    float head[12];
+    window_sums(o, 0, tail);
+    for (size_t p = 0; p < 12; p++)
+        head[p] = o->head[p] + SM__ONSET_NOV_W * CHROMA_FLOOR;
+    return cos_distance(tail, head);
 }
 
 int sm__onset_process(struct sm__onset *o, const struct sm__frame *f)
@@ -112,17 +235,37 @@ int sm__onset_process(struct sm__onset *o, const struct sm__frame *f)
     }
     ref[SM_AN_NMEL - 1] = p[SM_AN_NMEL - 2] > p[SM_AN_NMEL - 1] ? p[SM_AN_NMEL - 2]
                                                                 : p[SM_AN_NMEL - 1];
-    float s = 0.0f;
+    float rise[SM_AN_NMEL];
     for (size_t b = 0; b < SM_AN_NMEL; b++) {
         float d = cur[b] - ref[b];
         d = d > 0.0f ? d : 0.0f;
-        s += d < SM__ONSET_MAX_RISE ? d : SM__ONSET_MAX_RISE;
+        rise[b] = d < SM__ONSET_MAX_RISE ? d : SM__ONSET_MAX_RISE;
     }
-    /* On failure the state is unchanged, so the frame can be offered again. */
-    if (sm__fvec_push(&o->odf, s * (1.0f / SM_AN_NMEL)))
+    float sb[SM__ONSET_NBANDS] = {0.0f, 0.0f, 0.0f};
+    for (size_t b = 0; b < SM__ONSET_LOW_END; b++)
+        sb[SM__ONSET_LOW] += rise[b];
+    for (size_t b = SM__ONSET_LOW_END; b < SM__ONSET_HIGH_FIRST; b++)
+        sb[SM__ONSET_MID] += rise[b];
+    for (size_t b = SM__ONSET_HIGH_FIRST; b < SM_AN_NMEL; b++)
+        sb[SM__ONSET_HIGH] += rise[b];
+    float s = sb[0] + sb[1] + sb[2];
+    /* Reserve first so that on failure the state is unchanged and the frame
+     * can be offered again. */
+    size_t want = o->odf.n + 1;
+    for (size_t i = 0; i < SM__ONSET_NBANDS; i++) {
+        if (sm__fvec_reserve(&o->band[i], want))
+            return -1;
+    }
+    if (sm__fvec_reserve(&o->chroma_nov, want) || sm__fvec_push(&o->odf, s * (1.0f / SM_AN_NMEL)))
         return -1;
+    o->band[SM__ONSET_LOW].v[o->band[SM__ONSET_LOW].n++] = sb[0] * (1.0f / SM__ONSET_LOW_END);
+    o->band[SM__ONSET_MID].v[o->band[SM__ONSET_MID].n++] =
+        sb[1] * (1.0f / (SM__ONSET_HIGH_FIRST - SM__ONSET_LOW_END));
+    o->band[SM__ONSET_HIGH].v[o->band[SM__ONSET_HIGH].n++] =
+        sb[2] * (1.0f / (SM_AN_NMEL - SM__ONSET_HIGH_FIRST));
     memcpy(o->prev, cur, sizeof(cur));
     o->have_prev = 1;
+    chroma_step(o, f);
     return 0;
 }
 

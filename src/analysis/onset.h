@@ -4,17 +4,46 @@
  * consecutive frames, summed over bands. Picking: adaptive threshold over the
  * envelope, then each onset is refined on the fine RMS envelope (2.9 ms) to
  * the start of its rise, so onset times are accurate to a few milliseconds
- * although frames are 23 ms apart. */
+ * although frames are 23 ms apart.
+ *
+ * Two more per-frame signals for tempo (same pass, a few adds per frame):
+ *  - band[SM__ONSET_LOW / MID / HIGH]: the same strength restricted to the mel
+ *    bands below ~150 Hz (kick), 150 Hz..5 kHz (snare, keys) and above 5 kHz
+ *    (hats), each the mean rise over its bands;
+ *  - chroma_nov: chroma-flux novelty, the cosine distance between the mean
+ *    chroma (80 Hz..2 kHz folded into 12 pitch classes) of the SM__ONSET_NOV_W
+ *    frames before a frame and of the SM__ONSET_NOV_W frames from it on. Value i
+ *    belongs to frame i; it is known SM__ONSET_NOV_W - 1 frames later, so the
+ *    last SM__ONSET_NOV_W - 1 frames of a file have none (chroma_nov.n is
+ *    odf.n - (SM__ONSET_NOV_W - 1), or 0). Frames without a spectrum (f->mag
+ *    NULL) count as silence. */
 #ifndef SM_ANALYSIS_ONSET_H
 #define SM_ANALYSIS_ONSET_H
 
 #include "analysis/frame.h"
 #include "util/vec.h"
 
+#define SM__ONSET_LOW 0
+#define SM__ONSET_MID 1
+#define SM__ONSET_HIGH 2
+#define SM__ONSET_NBANDS 3
+/* Mel bands 0..2 (centres up to 154 Hz) are low, 49..63 (from 5 kHz) high. */
+#define SM__ONSET_LOW_END 3
+#define SM__ONSET_HIGH_FIRST 49
+/* Novelty half-window: 24 frames, 0.56 s. */
+#define SM__ONSET_NOV_W 24
+
 struct sm__onset {
     struct sm__fvec odf; /* strength per frame */
+    struct sm__fvec band[SM__ONSET_NBANDS];
+    struct sm__fvec chroma_nov;
     float prev[SM_AN_NMEL];
     int have_prev;
+    /* Chroma of the last 2 * SM__ONSET_NOV_W frames (a ring) and the number
+     * of frames seen. */
+    float ring[2 * SM__ONSET_NOV_W][12];
+    float head[12]; /* summed chroma of the first SM__ONSET_NOV_W frames */
+    size_t frames;
 };
 
 void sm__onset_init(struct sm__onset *o);
@@ -29,6 +58,10 @@ int sm__onset_process(struct sm__onset *o, const struct sm__frame *f);
 float sm__onset_first(const float *odf, size_t n);
 /* Onset times in seconds into times (appended). fine: RMS per SM_AN_FINE_HOP
  * samples. Returns 0, or -1 when out of memory. */
+/* The novelty of frame 0 when the sound is played as a seamless loop: the
+ * cosine distance between the chroma of its last and first SM__ONSET_NOV_W
+ * frames (0 for input shorter than 2 * SM__ONSET_NOV_W frames). */
+float sm__onset_wrap_novelty(const struct sm__onset *o);
 int sm__onset_pick(const struct sm__onset *o, const float *fine, size_t n_fine,
                    struct sm__fvec *times);
 

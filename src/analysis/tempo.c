@@ -43,6 +43,21 @@
  * sounded beats (full from 4). Otherwise the free estimate and the rules below
  * apply (the accent rule is one of them; for loops the salience rule replaces it).
  *
+ * CHORD CHANGES (sm__tempo_analyze_ex only). A sound of at least 2 s that the onset
+ * envelope gives no tempo (pads, strings, sung or bowed lines: their attacks are too
+ * slow to register) is tried as a loop of kc chord changes, kc in 1, 2, 4, 8, 16,
+ * on the chroma novelty (onset.h; frame 0 is scored as the loop plays it, after the
+ * loop's own end). Convention: ONE CHORD CHANGE PER 4/4 BAR, so the tempo is
+ * 60 * 4 * kc / duration. A kc is eligible when that is in 50-220 BPM, a change
+ * period spans at least 2 novelty windows, its circular pulse score on the novelty
+ * (as S(k) above) is >= 0.02, and at least 3 of every 4 (and 2 in all) of its change
+ * positions reach 30 % of the strongest of them and a novelty of 0.02. The phase is
+ * free (slow attacks make the novelty peak late). Among eligible kc the largest
+ * score times the loop prior wins; the sound must sound to its end (last 5 % of the
+ * RMS envelope within 20 dB of its peak). Then it is a loop, beats are laid every
+ * 60 / bpm s from the change phase, and the confidence is the score times the share
+ * of sounded changes (full from 4). Otherwise it stays without a tempo.
+ *
  * HALF/DOUBLE RULE (deliberate; tested in tests/unit/analysis/test_tempo.c):
  *  - A uniform pulse is reported at its own rate. The pulse score of a level that
  *    takes every other onset of a uniform pulse is halved (it explains half of the
@@ -118,6 +133,14 @@
 #define LOOP_W_BAR 0.5
 #define LOOP_TRIPLE 0.7
 #define LOOP_MIN_SCORE 0.05
+/* Chord changes (see the top of this file). */
+#define CHORD_MIN_S 2.0
+#define CHORD_BEATS 4
+#define CHORD_MIN_NOV 0.02
+#define CHORD_EVENT_FRAC 0.3
+#define CHORD_MIN_SCORE 0.02
+
+static int analyze(const float *odf, size_t n, const struct sm__onset *on, sm_analysis *a);
 
 struct seg {
     size_t s0, s1;
@@ -553,7 +576,8 @@ static double regress_period(const struct work *w, const float *times, double T)
 /* Pulse score of k equal beats around a seamless loop of N frames (beat j at
  * phase + j * N / k, wrapping), with its best phase in *phase: the same squared
  * cosine as pulse_score, with the random-phase expectation removed. */
-static double circ_score(const struct work *w, size_t N, int k, size_t *phase)
+static double circ_score_on(const float *om, size_t N, double e2, double sm, int k,
+                            size_t *phase)
 {
     double T = (double)N / (double)k;
     size_t nph = (size_t)ceil(T);
@@ -563,22 +587,27 @@ static double circ_score(const struct work *w, size_t N, int k, size_t *phase)
         double sum = 0.0;
         for (int j = 0; j < k; j++) {
             size_t at = ph + (size_t)lround((double)j * T);
-            sum += (double)w->om[at % N];
+            sum += (double)om[at % N];
         }
         if (sum > best) {
             best = sum;
             *phase = ph;
         }
     }
-    if (!(w->loop_e2 > 0.0))
+    if (!(e2 > 0.0))
         return 0.0;
-    double f = best * best / ((double)k * w->loop_e2);
-    double fm = w->loop_sm * w->loop_sm / ((double)N * T * w->loop_e2);
+    double f = best * best / ((double)k * e2);
+    double fm = sm * sm / ((double)N * T * e2);
     f = f < 1.0 ? f : 1.0;
     if (!(fm < 1.0))
         return 0.0;
     double r = (f - fm) / (1.0 - fm);
     return r > 0.0 ? r : 0.0;
+}
+
+static double circ_score(const struct work *w, size_t N, int k, size_t *phase)
+{
+    return circ_score_on(w->om, N, w->loop_e2, w->loop_sm, k, phase);
 }
 
 /* Beats per loop that are looked at: 2^j and 3 * 2^j. */
@@ -677,7 +706,125 @@ static double round1(double x)
     return round(x * 10.0) / 10.0;
 }
 
+/* The tempo from chord changes (CHORD CHANGES at the top of this file) for a
+ * sound the onset envelope gave no tempo. Returns 1 when it set a tempo, 0 when
+ * it did not (a is unchanged), -1 when out of memory. */
+static int chord_tempo(const struct sm__onset *on, double dur, double tail_db, sm_analysis *a)
+{
+    if (!on || dur < CHORD_MIN_S)
+        return 0;
+    size_t N = (size_t)lround(dur * fps());
+    size_t nn = on->chroma_nov.n;
+    if (N < 16 || nn == 0)
+        return 0;
+    float *x = sm_calloc(N, sizeof(*x));
+    if (!x)
+        return -1;
+    double e2 = 0.0;
+    double sm = 0.0;
+    double mx = 0.0;
+    for (size_t t = 0; t < N && t < nn; t++) {
+        float v = on->chroma_nov.v[t];
+        x[t] = isfinite(v) && v > 0.0f ? v : 0.0f;
+        e2 += (double)x[t] * (double)x[t];
+        sm += (double)x[t];
+        mx = fmax(mx, (double)x[t]);
+    }
+    /* Frame 0 as the loop plays it: after its own end. */
+    double wrap = (double)sm__onset_wrap_novelty(on);
+    e2 += wrap * wrap - (double)x[0] * (double)x[0];
+    sm += wrap - (double)x[0];
+    x[0] = (float)wrap;
+    mx = 0.0;
+    for (size_t t = 0; t < N; t++)
+        mx = fmax(mx, (double)x[t]);
+    int best_k = 0;
+    double best_v = 0.0;
+    double best_s = 0.0;
+    size_t best_ph = 0;
+    size_t best_ev = 0;
+    if (mx >= CHORD_MIN_NOV) {
+        for (int kc = 1; kc <= 16; kc *= 2) {
+            double bpm = 60.0 * CHORD_BEATS * kc / dur;
+            double T = (double)N / (double)kc;
+            if (bpm < BPM_MIN || bpm > BPM_MAX || T < 2.0 * SM__ONSET_NOV_W)
+                continue;
+            size_t ph;
+            double sc = circ_score_on(x, N, e2, sm, kc, &ph);
+            /* Changes: positions whose novelty reaches CHORD_EVENT_FRAC of the
+             * strongest of them and CHORD_MIN_NOV. */
+            double pmx = 0.0;
+            for (int j = 0; j < kc; j++)
+                pmx = fmax(pmx, (double)x[(ph + (size_t)lround((double)j * T)) % N]);
+            size_t ev = 0;
+            for (int j = 0; j < kc; j++) {
+                double v = (double)x[(ph + (size_t)lround((double)j * T)) % N];
+                if (v >= CHORD_EVENT_FRAC * pmx && v >= CHORD_MIN_NOV)
+                    ev++;
+            }
+            if (4 * ev < 3 * (size_t)kc || ev < 2 || sc < CHORD_MIN_SCORE)
+                continue;
+            double z = log2(bpm / LOOP_PRIOR_CENTRE) / LOOP_PRIOR_SD_OCT;
+            double v = sc * exp(-0.5 * z * z);
+            if (v > best_v) {
+                best_v = v;
+                best_k = kc;
+                best_s = sc;
+                best_ph = ph;
+                best_ev = ev;
+            }
+        }
+    }
+    sm_free(x);
+    if (!best_k)
+        return 0;
+    bool to_end = !isnan(tail_db) && tail_db >= -20.0;
+    if (!to_end)
+        return 0;
+    double bpm = 60.0 * CHORD_BEATS * best_k / dur;
+    double beat = 60.0 / bpm;
+    double t0 = fmod((double)best_ph / fps(), beat);
+    if (beat - t0 < 0.12 * beat)
+        t0 = 0.0;
+    size_t nb = (size_t)floor((dur - t0) / beat - 1e-9) + 1;
+    float *times = sm_malloc(nb * sizeof(*times));
+    if (!times)
+        return -1;
+    for (size_t i = 0; i < nb; i++)
+        times[i] = (float)(t0 + (double)i * beat);
+    double conf = best_s * fmin(1.0, ((double)best_ev - 1.0) / 3.0);
+    sm_free(a->beats);
+    a->beats = times;
+    a->n_beats = nb;
+    a->has_tempo = true;
+    a->bpm = round1(bpm);
+    a->bpm_confidence = conf;
+    a->n_bpm_alternatives = 0;
+    if (a->bpm / 2.0 >= BPM_MIN)
+        a->bpm_alternatives[a->n_bpm_alternatives++] = round1(a->bpm / 2.0);
+    if (a->bpm * 2.0 <= BPM_MAX)
+        a->bpm_alternatives[a->n_bpm_alternatives++] = round1(a->bpm * 2.0);
+    a->loop = true;
+    a->loop_confidence = 0.5 + 0.5 * fmin(1.0, 0.5 + conf);
+    snprintf(a->loop_evidence, sizeof(a->loop_evidence),
+             "loop: %d chord changes in %.3f s, %d beats each (%.1f BPM), strength %.2f, tail %.0f dB",
+             best_k, dur, CHORD_BEATS, round1(bpm), conf, tail_db);
+    return 1;
+}
+
 int sm__tempo_analyze(const float *odf, size_t n, sm_analysis *a)
+{
+    return analyze(odf, n, NULL, a);
+}
+
+int sm__tempo_analyze_ex(const struct sm__onset *o, sm_analysis *a)
+{
+    if (!o)
+        return analyze(NULL, 0, NULL, a);
+    return analyze(o->odf.v, o->odf.n, o, a);
+}
+
+static int analyze(const float *odf, size_t n, const struct sm__onset *on, sm_analysis *a)
 {
     sm_free(a->beats);
     a->beats = NULL;
@@ -736,7 +883,7 @@ int sm__tempo_analyze(const float *odf, size_t n, sm_analysis *a)
         snprintf(a->loop_evidence, sizeof(a->loop_evidence),
                  "one-shot: no onsets in %.2f s, tail %s", dur, tail_txt);
         a->loop_confidence = 0.9;
-        return 0;
+        return chord_tempo(on, dur, tail_db, a) < 0 ? -1 : 0;
     }
 
     /* 2. Pulse score over the grid. */
@@ -856,7 +1003,7 @@ int sm__tempo_analyze(const float *odf, size_t n, sm_analysis *a)
                  "one-shot: periodicity %.2f, %zu onset%s, %.2f s, tail %s", conf, n_on,
                  n_on == 1 ? "" : "s", dur, tail_txt);
         a->loop_confidence = fmin(0.95, 0.6 + 0.4 * (1.0 - conf / HAS_TEMPO_CONF));
-        return 0;
+        return chord_tempo(on, dur, tail_db, a) < 0 ? -1 : 0;
     }
 
     float *times = sm_malloc(nb * sizeof(*times));
@@ -913,7 +1060,7 @@ int sm__tempo_analyze(const float *odf, size_t n, sm_analysis *a)
                      "one-shot: periodicity %.2f (%.1f BPM), %zu onset%s, %.2f s, tail %s", conf,
                      bpm, n_on, n_on == 1 ? "" : "s", dur, tail_txt);
             a->loop_confidence = fmin(0.95, 0.6 + 0.4 * (1.0 - conf / HAS_TEMPO_CONF));
-            return 0;
+            return chord_tempo(on, dur, tail_db, a) < 0 ? -1 : 0;
         }
         loop = long_enough && to_end && fits;
 

@@ -22,4 +22,10 @@
  * of memory (then has_tempo is false and no beats are set). */
 int sm__tempo_analyze(const float *odf, size_t n, sm_analysis *a);
 
+struct sm__onset;
+/* The same from the whole onset state: o->odf as odf above, plus its band
+ * envelopes (drum roles for the loop level) and chroma novelty (a tempo from
+ * chord changes when the envelope has none). o NULL is treated as no input. */
+int sm__tempo_analyze_ex(const struct sm__onset *o, sm_analysis *a);
+
 #endif
