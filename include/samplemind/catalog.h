@@ -426,6 +426,8 @@ typedef struct sm_scan_progress {
     size_t loops;           /**< symlinked folders skipped because already visited */
     int64_t pruned;         /**< rows removed by prune */
     double elapsed;         /**< seconds since the start */
+    double cpu;             /**< CPU seconds of the process (all threads) since the start */
+    double writer_cpu;      /**< CPU seconds of the calling thread: walk, compare, store */
     bool interrupted;       /**< stopped early by the stop flag */
     const char *current;    /**< borrowed: the file last handled (progress only) */
 } sm_scan_progress;

@@ -246,11 +246,13 @@ int sm_cmd_scan(struct sm_cli *cli, int argc, char **argv)
                "\"moved\":%zu,\"failed\":%zu,\"not_audio\":%zu,\"vanished\":%zu,"
                "\"missing\":%zu,\"reappeared\":%zu,\"pruned\":%lld,\"unreadable_dirs\":%zu,"
                "\"symlink_loops\":%zu,\"interrupted\":%s,\"seconds\":%.3f,"
-               "\"analyzed_per_s\":%.1f,\"files_per_s\":%.1f}\n",
+               "\"analyzed_per_s\":%.1f,\"files_per_s\":%.1f,\"cpu_s\":%.3f,"
+               "\"writer_cpu_s\":%.3f,\"cpu_ms_per_analyzed\":%.3f}\n",
                r.found, r.unchanged, r.analyzed, r.added, r.updated, r.moved, r.failed,
                r.not_audio, r.vanished, r.missing, r.reappeared, (long long)r.pruned,
                r.unreadable_dirs, r.loops, r.interrupted ? "true" : "false", r.elapsed, rate,
-               seen_rate);
+               seen_rate, r.cpu, r.writer_cpu,
+               r.analyzed ? r.cpu * 1e3 / (double)r.analyzed : 0.0);
     } else {
         printf("%zu audio files: %zu new, %zu changed, %zu moved, %zu unchanged, %zu failed, "
                "%zu not audio\n",
@@ -261,8 +263,9 @@ int sm_cmd_scan(struct sm_cli *cli, int argc, char **argv)
         if (r.unreadable_dirs || r.loops)
             printf("%zu unreadable folders, %zu symlink loops skipped\n", r.unreadable_dirs,
                    r.loops);
-        printf("%.2f s, %.0f files analyzed/s, %.0f files/s overall\n", r.elapsed, rate,
-               seen_rate);
+        printf("%.2f s, %.0f files analyzed/s, %.0f files/s overall; %.2f s CPU (%.2f s in "
+               "walk and store)\n",
+               r.elapsed, rate, seen_rate, r.cpu, r.writer_cpu);
         if (r.failed && !cli->quiet)
             fprintf(stderr, "samplemind: %zu files failed; see 'samplemind errors'\n", r.failed);
     }

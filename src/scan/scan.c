@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -328,6 +329,23 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static double process_cpu(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0.0;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+}
+
+static double thread_cpu(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0.0;
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static void progress(struct scan *s, bool force)
 {
     double t = now();
@@ -489,6 +507,8 @@ sm_status sm_scan_run(sm_catalog *cat, const char *const *roots, size_t n_roots,
     s.err = err;
     s.t0 = now();
     s.last_progress = -1e9;
+    double cpu0 = process_cpu();
+    double wcpu0 = thread_cpu();
 
     char **real = sm_calloc(n_roots, sizeof(char *));
     struct sm__walk_result *walks = sm_calloc(n_roots, sizeof(*walks));
@@ -760,6 +780,8 @@ done:
     pr.phase = SM_SCAN_DONE;
     pr.current = NULL;
     pr.elapsed = now() - s.t0;
+    pr.cpu = process_cpu() - cpu0;
+    pr.writer_cpu = thread_cpu() - wcpu0;
     if (rc == SM_OK && o->progress)
         o->progress(&pr, o->userdata);
     if (result)
