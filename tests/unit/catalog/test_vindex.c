@@ -159,6 +159,65 @@ static void test_vindex__groups_near_duplicates(void **state)
     sm_vindex_free(vx);
 }
 
+/* Above 4096 vectors an int8 first pass picks candidates; the answer must be the
+ * exact one: the same ids and distances as the exact pass (forced here with an
+ * allow-list of every id), also for clusters of near-identical vectors and exact
+ * duplicates (ties go to the lower id). */
+static void test_vindex__quantised_pass_is_exact(void **state)
+{
+    (void)state;
+    const size_t n = 20000;
+    sm_error err = SM_ERROR_INIT;
+    sm_vindex *vx = sm_vindex_new(DIM, &err);
+    assert_non_null(vx);
+    float *all = sm_malloc(n * DIM * sizeof(float));
+    int64_t *every = sm_malloc(n * sizeof(int64_t));
+    assert_non_null(all);
+    assert_non_null(every);
+    for (size_t i = 0; i < n; i++) {
+        float *v = all + i * DIM;
+        if (i >= 100 && i < 2100) {
+            /* 20 clusters of 100 vectors within a small radius of a centre. */
+            const float *c = all + (i % 20) * DIM;
+            for (size_t j = 0; j < DIM; j++)
+                v[j] = c[j] + 0.01f * rnd();
+        } else if (i >= 2100 && i < 2110) {
+            memcpy(v, all + 7 * DIM, DIM * sizeof(float)); /* exact duplicates */
+        } else {
+            for (size_t j = 0; j < DIM; j++)
+                v[j] = rnd();
+        }
+        every[i] = (int64_t)i + 1;
+        assert_int_equal(sm_vindex_add(vx, every[i], v, &err), SM_OK);
+    }
+    int64_t ia[40];
+    int64_t ib[40];
+    float da[40];
+    float db[40];
+    const size_t queries[] = {0, 7, 13, 150, 2105, 5000, 19999};
+    const size_t ks[] = {1, 10, 40};
+    for (size_t qi = 0; qi < sizeof(queries) / sizeof(queries[0]); qi++) {
+        for (size_t ki = 0; ki < sizeof(ks) / sizeof(ks[0]); ki++) {
+            const float *q = all + queries[qi] * DIM;
+            int64_t self = (int64_t)queries[qi] + 1;
+            size_t na = sm_vindex_search(vx, q, ks[ki], self, NULL, 0, ia, da);
+            size_t nb = sm_vindex_search(vx, q, ks[ki], self, every, n, ib, db);
+            assert_int_equal(na, ks[ki]);
+            assert_int_equal(na, nb);
+            assert_memory_equal(ia, ib, na * sizeof(int64_t));
+            assert_memory_equal(da, db, na * sizeof(float));
+        }
+    }
+    /* A duplicate's nearest neighbours are its copies, at distance 0, lowest id first. */
+    assert_int_equal(sm_vindex_search(vx, all + 7 * DIM, 3, 8, NULL, 0, ia, da), 3);
+    assert_int_equal(ia[0], 2101);
+    assert_int_equal(ia[1], 2102);
+    assert_true(da[0] < 1e-6f);
+    sm_free(all);
+    sm_free(every);
+    sm_vindex_free(vx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -166,6 +225,7 @@ int main(void)
         cmocka_unit_test(test_vindex__topk_matches_reference),
         cmocka_unit_test(test_vindex__nan_and_zero_vectors),
         cmocka_unit_test(test_vindex__groups_near_duplicates),
+        cmocka_unit_test(test_vindex__quantised_pass_is_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
