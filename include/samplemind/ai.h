@@ -126,6 +126,8 @@ typedef struct sm_ai_answer {
     double cost_estimate; /**< dollars this answer costs (or would cost) upstream */
     char note[512];   /**< why providers were skipped or fell back; may be "" */
     char error[SM_ERROR_MSG_SIZE]; /**< when !ok */
+    sm_status status; /**< when !ok: SM_ETIMEOUT (the last provider tried timed out),
+                           SM_EUNAVAILABLE (none reachable or willing), SM_EIO... */
 } sm_ai_answer;
 
 SM_API void sm_ai_answer_init(sm_ai_answer *a);
@@ -170,7 +172,7 @@ SM_API bool sm_ai_cached_reply(sm_ai *ai, const sm_ai_request *rq, char **out,
                                size_t *out_len);
 
 /** Ask and wait. \p out is always initialised. \return SM_OK when out->ok; else the
- * reason with \p err (SM_EIO: no provider could answer). Not from a callback. */
+ * reason with \p err (SM_ETIMEOUT or SM_EUNAVAILABLE: no provider could answer, see out->status). Not from a callback. */
 SM_API sm_status sm_ai_ask(sm_ai *ai, const sm_ai_request *rq, sm_ai_answer *out,
                            sm_error *err);
 

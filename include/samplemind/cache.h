@@ -88,7 +88,7 @@ SM_API bool sm_cache_put(sm_cache *c, const char *key, const char *value, size_t
 /**
  * Remove every entry, or only \p provider's when it is not NULL; reset the counters
  * when everything is cleared. \p removed (may be NULL) receives the count.
- * \return SM_OK, or SM_EIO when the backend is down (this one is the user's request).
+ * \return SM_OK, or SM_EUNAVAILABLE when the backend is down (this one is the user's request).
  */
 SM_API sm_status sm_cache_clear(sm_cache *c, const char *provider, uint64_t *removed,
                                 sm_error *err);

@@ -61,7 +61,10 @@ typedef struct sm_http_request {
 
 /** The outcome of a request. */
 typedef struct sm_http_response {
-    sm_status code;      /**< SM_OK when an HTTP reply arrived (any status) */
+    sm_status code;      /**< SM_OK when an HTTP reply arrived (any status); else
+                              SM_ETIMEOUT (no reply in time), SM_EUNAVAILABLE (refused,
+                              unresolvable, reset or closed without a reply), SM_ETOOBIG
+                              (reply over max_body) or SM_EIO (cancelled, other) */
     long status;         /**< HTTP status of the last attempt, 0 if none */
     char *body;          /**< new, NUL-terminated (sm_free via release); may be NULL */
     size_t body_len;

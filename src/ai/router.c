@@ -187,8 +187,12 @@ static json_t *answer_object(const sm_ai_answer *a, bool with_latency)
         json_object_set_new(o, "raw", json_string(a->raw));
     if (a->note[0])
         json_object_set_new(o, "note", json_string(a->note));
-    if (!a->ok)
+    if (!a->ok) {
         json_object_set_new(o, "error", json_string(a->error));
+        json_object_set_new(o, "status",
+                            json_string(sm_status_name(a->status != SM_OK ? a->status
+                                                                          : SM_EUNAVAILABLE)));
+    }
     return o;
 }
 
@@ -510,6 +514,7 @@ static void on_follower(void *result, void *userdata)
         answer_copy(&a, result);
     } else {
         a.task = f->task;
+        a.status = SM_EUNAVAILABLE;
         snprintf(a.error, sizeof(a.error), "cancelled: the router was shut down");
     }
     a.latency_ms = now_ms() - f->t0;
@@ -539,6 +544,8 @@ static void finish(struct call *c)
 static void fail_all(struct call *c)
 {
     c->ans.ok = false;
+    if (c->ans.status == SM_OK)
+        c->ans.status = SM_EUNAVAILABLE;
     if (!c->ans.error[0])
         snprintf(c->ans.error, sizeof(c->ans.error), "no provider could answer%s%.200s",
                  c->ans.note[0] ? ": " : "", c->ans.note);
@@ -743,9 +750,10 @@ static void advance(struct call *c)
     fail_all(c);
 }
 
-static void upstream_failed(struct call *c, const char *why)
+static void upstream_failed(struct call *c, sm_status code, const char *why)
 {
     int p = c->cur;
+    c->ans.status = code;
     breaker_result(c->ai, p, false);
     pthread_mutex_lock(&c->ai->lock);
     c->ai->st[p].failures++;
@@ -764,20 +772,20 @@ static void on_http(sm_http_response *r, void *userdata)
     double up_ms = now_ms() - c->t_up;
     char why[256];
     if (r->code != SM_OK) {
-        upstream_failed(c, r->error);
+        upstream_failed(c, r->code, r->error);
         return;
     }
     if (r->status < 200 || r->status > 299) {
         snprintf(why, sizeof(why), "HTTP %ld after %d attempt%s", r->status, r->attempts,
                  r->attempts == 1 ? "" : "s");
-        upstream_failed(c, why);
+        upstream_failed(c, SM_EUNAVAILABLE, why);
         return;
     }
     char *text = NULL;
     long tin = -1;
     long tout = -1;
     if (sm__ai_wire_parse(p, r->body, &text, &tin, &tout, why, sizeof(why)) != 0) {
-        upstream_failed(c, why);
+        upstream_failed(c, SM_EIO, why);
         return;
     }
     breaker_result(ai, p, true);
@@ -902,6 +910,7 @@ sm_status sm_ai_ask_async(sm_ai *ai, const sm_ai_request *rq, sm_ai_done_fn fn, 
             snprintf(c->ans.error, sizeof(c->ans.error),
                      "provider %s is not configured (see docs/ai.md for its key or host)",
                      sm_ai_provider_name(forced));
+            c->ans.status = SM_EUNAVAILABLE;
             finish(c);
             return SM_OK;
         }
@@ -1047,7 +1056,8 @@ sm_status sm_ai_ask(sm_ai *ai, const sm_ai_request *rq, sm_ai_answer *out, sm_er
             pthread_cond_wait(&w.cond, &w.lock);
         pthread_mutex_unlock(&w.lock);
         if (!out->ok)
-            st = sm_error_set(err, SM_EIO, "%s", out->error);
+            st = sm_error_set(err, out->status != SM_OK ? out->status : SM_EUNAVAILABLE, "%s",
+                              out->error);
     }
     pthread_cond_destroy(&w.cond);
     pthread_mutex_destroy(&w.lock);

@@ -195,7 +195,8 @@ sm_status sm_cache_clear(sm_cache *c, const char *provider, uint64_t *removed, s
         return sm_error_set(err, SM_EINVAL, "cache: bad provider name '%s'", provider);
     char why[256] = "";
     if (c->be->clear(c->impl, provider, removed, why, sizeof(why)) < 0)
-        return sm_error_set(err, SM_EIO, "cache (%s) clear failed: %s", c->be->name, why);
+        return sm_error_set(err, SM_EUNAVAILABLE, "cache (%s) clear failed: %s", c->be->name,
+                            why);
     if (!provider) {
         pthread_mutex_lock(&c->lock);
         c->hits = 0;

@@ -1,7 +1,11 @@
 /* The embedded cache backend: one SQLite file (WAL), shared by the processes using it.
- * Hit and miss counters are kept in memory and added to a stats table on stats and
- * close, so the file holds the totals of every run. */
+ * A small pool of connections, each with its own prepared statements and lock, so
+ * request threads read in parallel (WAL readers do not block each other); a caller
+ * takes a free connection, else waits for one. Hit and miss counters are kept in
+ * memory and added to a stats table on stats and close, so the file holds the
+ * totals of every run. */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,12 +15,21 @@
 
 #include "cache/cache_int.h"
 
-struct sqlite_cache {
-    sqlite3 *db;
+#define POOL 4
+
+struct sq_conn {
     pthread_mutex_t lock;
+    sqlite3 *db;
     sqlite3_stmt *get;
     sqlite3_stmt *put;
     sqlite3_stmt *del;
+};
+
+struct sqlite_cache {
+    struct sq_conn pool[POOL];
+    int n;                /* connections open (1 for ":memory:", a database each) */
+    unsigned next;        /* round-robin start */
+    pthread_mutex_t lock; /* the counters and next */
     uint64_t hits, misses, errors; /* not yet added to the stats table */
     char path[256];
 };
@@ -35,17 +48,30 @@ static void set_why(sqlite3 *db, char *why, size_t whylen)
     snprintf(why, whylen, "%s", db ? sqlite3_errmsg(db) : "no database");
 }
 
+static const char fold_sql[] = "UPDATE ai_cache_stats SET value = value + CASE name"
+                               " WHEN 'hits' THEN ?1 WHEN 'misses' THEN ?2 ELSE ?3 END";
+
+static void conn_close(struct sq_conn *c)
+{
+    sqlite3_finalize(c->get);
+    sqlite3_finalize(c->put);
+    sqlite3_finalize(c->del);
+    sqlite3_close(c->db);
+    c->get = NULL;
+    c->put = NULL;
+    c->del = NULL;
+    c->db = NULL;
+}
+
 static void sq_close(void *impl)
 {
     struct sqlite_cache *s = impl;
     if (!s)
         return;
-    if (s->db && (s->hits || s->misses || s->errors)) {
+    sqlite3 *db = s->pool[0].db;
+    if (db && (s->hits || s->misses || s->errors)) {
         sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(s->db,
-                               "UPDATE ai_cache_stats SET value = value + CASE name"
-                               " WHEN 'hits' THEN ?1 WHEN 'misses' THEN ?2 ELSE ?3 END",
-                               -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_prepare_v2(db, fold_sql, -1, &st, NULL) == SQLITE_OK) {
             sqlite3_bind_int64(st, 1, (sqlite3_int64)s->hits);
             sqlite3_bind_int64(st, 2, (sqlite3_int64)s->misses);
             sqlite3_bind_int64(st, 3, (sqlite3_int64)s->errors);
@@ -53,12 +79,44 @@ static void sq_close(void *impl)
         }
         sqlite3_finalize(st);
     }
-    sqlite3_finalize(s->get);
-    sqlite3_finalize(s->put);
-    sqlite3_finalize(s->del);
-    sqlite3_close(s->db);
+    for (int i = 0; i < POOL; i++) {
+        conn_close(&s->pool[i]);
+        pthread_mutex_destroy(&s->pool[i].lock);
+    }
     pthread_mutex_destroy(&s->lock);
     sm_free(s);
+}
+
+/* Opens connection c; the first one also makes the schema. */
+static int conn_open(struct sq_conn *c, const char *path, bool first, sm_error *err)
+{
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
+        sm_error_set(err, SM_EIO, "cache: cannot open %s: %s", path,
+                     c->db ? sqlite3_errmsg(c->db) : "out of memory");
+        return -1;
+    }
+    sqlite3_busy_timeout(c->db, 2000);
+    char *msg = NULL;
+    if (sqlite3_exec(c->db, first ? schema : "PRAGMA synchronous=NORMAL;", NULL, NULL, &msg) !=
+        SQLITE_OK) {
+        sm_error_set(err, SM_EIO, "cache: %s is not a usable cache: %s", path,
+                     msg ? msg : "unknown error");
+        sqlite3_free(msg);
+        return -1;
+    }
+    if (sqlite3_prepare_v2(c->db, "SELECT value, expires_ms FROM ai_cache WHERE key = ?1", -1,
+                           &c->get, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(c->db,
+                           "INSERT OR REPLACE INTO ai_cache(key, provider, value, expires_ms)"
+                           " VALUES(?1, ?2, ?3, ?4)",
+                           -1, &c->put, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(c->db, "DELETE FROM ai_cache WHERE key = ?1 AND expires_ms <= ?2",
+                           -1, &c->del, NULL) != SQLITE_OK) {
+        sm_error_set(err, SM_EIO, "cache: %s: %s", path, sqlite3_errmsg(c->db));
+        return -1;
+    }
+    return 0;
 }
 
 void *sm__cache_sqlite_open(const char *path, const sm_cache_opts *o, sm_error *err)
@@ -70,36 +128,41 @@ void *sm__cache_sqlite_open(const char *path, const sm_cache_opts *o, sm_error *
         return NULL;
     }
     pthread_mutex_init(&s->lock, NULL);
+    for (int i = 0; i < POOL; i++)
+        pthread_mutex_init(&s->pool[i].lock, NULL);
     snprintf(s->path, sizeof(s->path), "%s", path);
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
-        sm_error_set(err, SM_EIO, "cache: cannot open %s: %s", path,
-                     s->db ? sqlite3_errmsg(s->db) : "out of memory");
-        goto fail;
-    }
-    sqlite3_busy_timeout(s->db, 2000);
-    char *msg = NULL;
-    if (sqlite3_exec(s->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-        sm_error_set(err, SM_EIO, "cache: %s is not a usable cache: %s", path,
-                     msg ? msg : "unknown error");
-        sqlite3_free(msg);
-        goto fail;
-    }
-    if (sqlite3_prepare_v2(s->db, "SELECT value, expires_ms FROM ai_cache WHERE key = ?1", -1,
-                           &s->get, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db,
-                           "INSERT OR REPLACE INTO ai_cache(key, provider, value, expires_ms)"
-                           " VALUES(?1, ?2, ?3, ?4)",
-                           -1, &s->put, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db, "DELETE FROM ai_cache WHERE key = ?1 AND expires_ms <= ?2",
-                           -1, &s->del, NULL) != SQLITE_OK) {
-        sm_error_set(err, SM_EIO, "cache: %s: %s", path, sqlite3_errmsg(s->db));
-        goto fail;
-    }
+    /* Every connection to ":memory:" is a database of its own: one connection. */
+    bool memory = !path[0] || !strcmp(path, ":memory:") || !strncmp(path, "file::memory:", 13);
+    s->n = memory ? 1 : POOL;
+    for (int i = 0; i < s->n; i++)
+        if (conn_open(&s->pool[i], path, i == 0, err) != 0)
+            goto fail;
     return s;
 fail:
     sq_close(s);
     return NULL;
+}
+
+/* Takes a free connection if any, else waits for the round-robin one. */
+static struct sq_conn *take(struct sqlite_cache *s)
+{
+    pthread_mutex_lock(&s->lock);
+    unsigned start = s->next++;
+    pthread_mutex_unlock(&s->lock);
+    unsigned n = (unsigned)s->n;
+    for (unsigned i = 0; i < n; i++) {
+        struct sq_conn *c = &s->pool[(start + i) % n];
+        if (pthread_mutex_trylock(&c->lock) == 0)
+            return c;
+    }
+    struct sq_conn *c = &s->pool[start % n];
+    pthread_mutex_lock(&c->lock);
+    return c;
+}
+
+static void give(struct sq_conn *c)
+{
+    pthread_mutex_unlock(&c->lock);
 }
 
 static int sq_get(void *impl, const char *key, char **value, size_t *len, char *why,
@@ -108,14 +171,14 @@ static int sq_get(void *impl, const char *key, char **value, size_t *len, char *
     struct sqlite_cache *s = impl;
     int result = 0;
     int64_t now = sm__cache_wall_ms();
-    pthread_mutex_lock(&s->lock);
-    sqlite3_bind_text(s->get, 1, key, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s->get);
+    struct sq_conn *c = take(s);
+    sqlite3_bind_text(c->get, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(c->get);
     if (rc == SQLITE_ROW) {
-        int64_t exp = sqlite3_column_int64(s->get, 1);
+        int64_t exp = sqlite3_column_int64(c->get, 1);
         if (exp > now) {
-            int n = sqlite3_column_bytes(s->get, 0);
-            const void *p = sqlite3_column_blob(s->get, 0);
+            int n = sqlite3_column_bytes(c->get, 0);
+            const void *p = sqlite3_column_blob(c->get, 0);
             char *v = sm_malloc((size_t)n + 1);
             if (v) {
                 if (n)
@@ -127,25 +190,28 @@ static int sq_get(void *impl, const char *key, char **value, size_t *len, char *
             }
         }
     } else if (rc != SQLITE_DONE) {
-        set_why(s->db, why, whylen);
+        set_why(c->db, why, whylen);
         result = -1;
     }
-    sqlite3_reset(s->get);
-    sqlite3_clear_bindings(s->get);
-    if (result == 1) {
-        s->hits++;
-    } else if (result == 0) {
-        s->misses++;
-        if (rc == SQLITE_ROW) {
-            /* Expired: drop it now rather than wait for an overwrite. */
-            sqlite3_bind_text(s->del, 1, key, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(s->del, 2, now);
-            sqlite3_step(s->del);
-            sqlite3_reset(s->del);
-            sqlite3_clear_bindings(s->del);
-        }
+    sqlite3_reset(c->get);
+    sqlite3_clear_bindings(c->get);
+    if (result == 0 && rc == SQLITE_ROW) {
+        /* Expired: drop it now rather than wait for an overwrite. */
+        sqlite3_bind_text(c->del, 1, key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(c->del, 2, now);
+        sqlite3_step(c->del);
+        sqlite3_reset(c->del);
+        sqlite3_clear_bindings(c->del);
     }
-    pthread_mutex_unlock(&s->lock);
+    give(c);
+    if (result >= 0) {
+        pthread_mutex_lock(&s->lock);
+        if (result == 1)
+            s->hits++;
+        else
+            s->misses++;
+        pthread_mutex_unlock(&s->lock);
+    }
     return result;
 }
 
@@ -153,17 +219,17 @@ static int sq_put(void *impl, const char *key, const char *provider, const char 
                   size_t len, long ttl_ms, char *why, size_t whylen)
 {
     struct sqlite_cache *s = impl;
-    pthread_mutex_lock(&s->lock);
-    sqlite3_bind_text(s->put, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s->put, 2, provider, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(s->put, 3, value, (int)len, SQLITE_STATIC);
-    sqlite3_bind_int64(s->put, 4, sm__cache_wall_ms() + ttl_ms);
-    int rc = sqlite3_step(s->put);
+    struct sq_conn *c = take(s);
+    sqlite3_bind_text(c->put, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(c->put, 2, provider, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(c->put, 3, value, (int)len, SQLITE_STATIC);
+    sqlite3_bind_int64(c->put, 4, sm__cache_wall_ms() + ttl_ms);
+    int rc = sqlite3_step(c->put);
     if (rc != SQLITE_DONE)
-        set_why(s->db, why, whylen);
-    sqlite3_reset(s->put);
-    sqlite3_clear_bindings(s->put);
-    pthread_mutex_unlock(&s->lock);
+        set_why(c->db, why, whylen);
+    sqlite3_reset(c->put);
+    sqlite3_clear_bindings(c->put);
+    give(c);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -172,30 +238,32 @@ static int sq_clear(void *impl, const char *provider, uint64_t *removed, char *w
 {
     struct sqlite_cache *s = impl;
     int result = 0;
-    pthread_mutex_lock(&s->lock);
+    struct sq_conn *c = take(s);
     sqlite3_stmt *st = NULL;
     const char *sql = provider ? "DELETE FROM ai_cache WHERE provider = ?1" : "DELETE FROM ai_cache";
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        set_why(s->db, why, whylen);
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        set_why(c->db, why, whylen);
         result = -1;
     } else {
         if (provider)
             sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE) {
-            set_why(s->db, why, whylen);
+            set_why(c->db, why, whylen);
             result = -1;
         } else if (removed) {
-            *removed = (uint64_t)sqlite3_changes(s->db);
+            *removed = (uint64_t)sqlite3_changes(c->db);
         }
     }
     sqlite3_finalize(st);
     if (result == 0 && !provider) {
-        sqlite3_exec(s->db, "UPDATE ai_cache_stats SET value = 0", NULL, NULL, NULL);
+        sqlite3_exec(c->db, "UPDATE ai_cache_stats SET value = 0", NULL, NULL, NULL);
+        pthread_mutex_lock(&s->lock);
         s->hits = 0;
         s->misses = 0;
         s->errors = 0;
+        pthread_mutex_unlock(&s->lock);
     }
-    pthread_mutex_unlock(&s->lock);
+    give(c);
     return result;
 }
 
@@ -213,25 +281,35 @@ static int sq_stats(void *impl, sm_cache_stats *out)
     struct sqlite_cache *s = impl;
     int result = 0;
     snprintf(out->location, sizeof(out->location), "%s", s->path);
+    struct sq_conn *c = take(s);
+    sqlite3 *db = c->db;
     pthread_mutex_lock(&s->lock);
+    uint64_t h = s->hits;
+    uint64_t m = s->misses;
+    uint64_t e = s->errors;
+    s->hits = 0;
+    s->misses = 0;
+    s->errors = 0;
+    pthread_mutex_unlock(&s->lock);
     sqlite3_stmt *st = NULL;
     /* Fold this process's counts into the file, then read the totals. */
-    if (sqlite3_prepare_v2(s->db,
-                           "UPDATE ai_cache_stats SET value = value + CASE name"
-                           " WHEN 'hits' THEN ?1 WHEN 'misses' THEN ?2 ELSE ?3 END",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)s->hits);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)s->misses);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)s->errors);
-        if (sqlite3_step(st) == SQLITE_DONE) {
-            s->hits = 0;
-            s->misses = 0;
-            s->errors = 0;
-        }
+    bool folded = false;
+    if (sqlite3_prepare_v2(db, fold_sql, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)h);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)m);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)e);
+        folded = sqlite3_step(st) == SQLITE_DONE;
+    }
+    if (!folded) {
+        pthread_mutex_lock(&s->lock);
+        s->hits += h;
+        s->misses += m;
+        s->errors += e;
+        pthread_mutex_unlock(&s->lock);
     }
     sqlite3_finalize(st);
     st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT name, value FROM ai_cache_stats", -1, &st, NULL) ==
+    if (sqlite3_prepare_v2(db, "SELECT name, value FROM ai_cache_stats", -1, &st, NULL) ==
         SQLITE_OK) {
         while (sqlite3_step(st) == SQLITE_ROW) {
             const char *name = (const char *)sqlite3_column_text(st, 0);
@@ -250,14 +328,14 @@ static int sq_stats(void *impl, sm_cache_stats *out)
     }
     sqlite3_finalize(st);
     st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM ai_cache WHERE expires_ms > ?1", -1, &st,
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM ai_cache WHERE expires_ms > ?1", -1, &st,
                            NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, sm__cache_wall_ms());
         if (sqlite3_step(st) == SQLITE_ROW)
             out->entries = (uint64_t)sqlite3_column_int64(st, 0);
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->lock);
+    give(c);
     return result;
 }
 

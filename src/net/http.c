@@ -262,6 +262,26 @@ static bool retryable_curl(CURLcode rc)
     }
 }
 
+/* The status of a transfer that failed without a reply: a timeout, a server that
+ * cannot be reached or dropped the connection, else an I/O error. */
+static sm_status transport_status(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT:
+        return SM_ETIMEOUT;
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+        return SM_EUNAVAILABLE;
+    default:
+        return SM_EIO;
+    }
+}
+
 static bool retryable_status(long status)
 {
     return status == 408 || status == 429 || (status >= 500 && status <= 599);
@@ -305,7 +325,7 @@ static void finished(sm_http *h, struct xfer *x, CURLcode rc)
     if (rc == CURLE_OK)
         complete(h, x, SM_OK, status, retryable_status(status) ? why : NULL);
     else
-        complete(h, x, SM_EIO, status, why);
+        complete(h, x, x->too_big ? SM_ETOOBIG : transport_status(rc), status, why);
 }
 
 static void *run(void *arg)

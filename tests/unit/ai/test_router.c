@@ -397,6 +397,110 @@ static void test_router__cache_hit_and_provider_clear(void **state)
     sm_cache_close(c);
 }
 
+static void test_router__cached_reply_is_the_answer_bytes(void **state)
+{
+    (void)state;
+    reset(NULL);
+    sm_cache *c = sm_cache_open(tu_path("router-fast.db"), NULL, NULL);
+    assert_non_null(c);
+    sm_cache_clear(c, NULL, NULL, NULL);
+    sm_ai *ai = router(c, NULL);
+    sm_ai_request rq = {0};
+    rq.task = SM_AI_GENRE;
+    rq.provider = "openai";
+    rq.descriptors = kick;
+    char *r = NULL;
+    size_t n = 0;
+    /* Nothing cached yet: the full router must answer. */
+    assert_false(sm_ai_cached_reply(ai, &rq, &r, &n));
+    assert_null(r);
+    sm_ai_answer a;
+    ask(ai, SM_AI_GENRE, "openai", kick, &a);
+    assert_false(a.cached);
+    sm_ai_answer_release(&a);
+    ask(ai, SM_AI_GENRE, "openai", kick, &a);
+    assert_true(a.cached);
+    char *slow = sm_ai_answer_to_json(&a);
+    sm_ai_answer_release(&a);
+    assert_true(sm_ai_cached_reply(ai, &rq, &r, &n));
+    json_t *fast = json_loadb(r, n, 0, NULL);
+    json_t *full = json_loads(slow, 0, NULL);
+    assert_non_null(fast);
+    assert_non_null(full);
+    /* The same reply as the full path, but for the latency. */
+    assert_true(json_number_value(json_object_get(fast, "latency_ms")) >= 0.0);
+    json_object_del(fast, "latency_ms");
+    json_object_del(full, "latency_ms");
+    assert_true(json_equal(fast, full));
+    assert_true(json_is_true(json_object_get(fast, "cached")));
+    assert_true(json_number_value(json_object_get(fast, "cost")) <= 0.0);
+    json_decref(fast);
+    json_decref(full);
+    sm_free(slow);
+    sm_free(r);
+    /* Other bytes, model, task or flags are not this entry. */
+    rq.descriptors = loop;
+    assert_false(sm_ai_cached_reply(ai, &rq, &r, &n));
+    rq.descriptors = kick;
+    rq.model = "gpt-4o";
+    assert_false(sm_ai_cached_reply(ai, &rq, &r, &n));
+    rq.model = NULL;
+    rq.task = SM_AI_MOOD;
+    assert_false(sm_ai_cached_reply(ai, &rq, &r, &n));
+    rq.task = SM_AI_GENRE;
+    rq.flags = SM_AI_NO_CACHE_READ;
+    assert_false(sm_ai_cached_reply(ai, &rq, &r, &n));
+    rq.flags = 0;
+    /* The builtin rules are never served from the cache. */
+    rq.provider = "builtin";
+    assert_false(sm_ai_cached_reply(ai, &rq, &r, &n));
+    rq.provider = "openai";
+    assert_true(sm_ai_cached_reply(ai, &rq, &r, &n));
+    sm_free(r);
+    /* Clearing the provider's entries ends the hits. */
+    assert_int_equal(sm_cache_clear(c, "openai", NULL, NULL), SM_OK);
+    assert_false(sm_ai_cached_reply(ai, &rq, &r, &n));
+    /* One upstream call in all. */
+    json_t *st = stats();
+    assert_int_equal(json_integer_value(json_object_get(st, "total")), 1);
+    json_decref(st);
+    sm_ai_free(ai);
+    sm_cache_close(c);
+}
+
+static void test_router__transport_failures_have_their_status(void **state)
+{
+    (void)state;
+    /* A provider that never answers: a timeout. */
+    reset("{\"faults\":[\"hang\",\"hang\"]}");
+    sm_ai *ai = router(NULL, "[ai]\ntimeout_ms = 300\nmax_attempts = 1\n");
+    sm_ai_request rq = {0};
+    rq.task = SM_AI_GENRE;
+    rq.provider = "openai";
+    rq.descriptors = kick;
+    sm_ai_answer a;
+    sm_error err = SM_ERROR_INIT;
+    assert_int_equal(sm_ai_ask(ai, &rq, &a, &err), SM_ETIMEOUT);
+    assert_int_equal(a.status, SM_ETIMEOUT);
+    assert_int_equal(err.code, SM_ETIMEOUT);
+    char *js = sm_ai_answer_to_json(&a);
+    assert_non_null(strstr(js, "\"status\":\"timeout\""));
+    sm_free(js);
+    sm_ai_answer_release(&a);
+    sm_ai_free(ai);
+    /* Nobody listening: unavailable. */
+    reset(NULL);
+    char extra[256];
+    snprintf(extra, sizeof(extra), "[openai]\nbase_url = http://127.0.0.1:%d/v1\n",
+             mp_free_port());
+    ai = router(NULL, extra);
+    assert_int_equal(sm_ai_ask(ai, &rq, &a, &err), SM_EUNAVAILABLE);
+    assert_int_equal(a.status, SM_EUNAVAILABLE);
+    assert_string_equal(sm_status_name(err.code), "unavailable");
+    sm_ai_answer_release(&a);
+    sm_ai_free(ai);
+}
+
 struct many {
     int done;
     int valid;
@@ -480,7 +584,7 @@ static void test_router__rejects_bad_input(void **state)
     o.ignore_env = true;
     ai = sm_ai_new(&o, NULL);
     rq.provider = "openai";
-    assert_int_equal(sm_ai_ask(ai, &rq, &a, &err), SM_EIO);
+    assert_int_equal(sm_ai_ask(ai, &rq, &a, &err), SM_EUNAVAILABLE);
     assert_non_null(strstr(err.msg, "not configured"));
     sm_ai_answer_release(&a);
     sm_ai_free(ai);
@@ -535,6 +639,8 @@ int main(void)
         cmocka_unit_test(test_router__simulate_makes_no_call),
         cmocka_unit_test(test_router__rejects_bad_input),
         cmocka_unit_test(test_router__world_readable_config_with_key_refused),
+        cmocka_unit_test(test_router__cached_reply_is_the_answer_bytes),
+        cmocka_unit_test(test_router__transport_failures_have_their_status),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
