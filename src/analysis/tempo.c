@@ -32,6 +32,23 @@
  *    110 BPM, sd 0.8 octave; triple levels (3 * 2^j beats) count 0.7x, as triple
  *    meter is rarer. The weights and the prior were chosen on the generated
  *    development seeds 2-4 (docs/accuracy.md), never on the evaluation seed.
+ * DRUM ROLES AND CHORDS (sm__tempo_analyze_ex only; deliberate, tested). The
+ * salience above cannot tell a backbeat at T from a half-time pattern (kick on 1,
+ * snare on 3) at 2T: kick and snare alternate alike. The band envelopes (onset.h)
+ * decide among half, the same and twice the beats k of the salience winner (those
+ * in 50-220 BPM, at least 4 frames a beat), by the score
+ *     h8 - 2 h16 - 0.5 l8 (+ 0.05 for the salience winner),
+ * where h8 is the high band (hats, > 5 kHz) on the half-beat (straight, or swung
+ * to 5/8 of the beat), h16 the high band on the quarter-beats (1/4 and 3/4) and
+ * l8 the low band (kick, < 150 Hz) on the half-beat, each the mean over the
+ * loop's beats at the level's best phase, relative to the band's peak.
+ * CONVENTION: THE HATS PLAY EIGHTH NOTES and the kick lands on beats: the beat is
+ * the level whose half-beats the hats sound and whose sixteenths they leave
+ * empty. So a half-time pattern (snare on 3, eighth hats) is reported at the
+ * full tempo the hats imply (140, not 70), a backbeat with eighth hats at its own
+ * rate. Chords overrule hats: when the chord-change novelty finds a level
+ * (CHORD CHANGES below, score >= 0.05), the candidate of 4 beats per change
+ * wins. Weights chosen on development seeds 2-4 only.
  * The loop is accepted when its best phase is within 12 % of a beat of the start
  * (a loop starts on a beat), it sounds to its end (the last onset within 2 beats,
  * half a 4/4 bar, of the end, or the last 5 % of the RMS envelope within 20 dB of
@@ -133,6 +150,12 @@
 #define LOOP_W_BAR 0.5
 #define LOOP_TRIPLE 0.7
 #define LOOP_MIN_SCORE 0.05
+/* The drum-role rule (see the top of this file). */
+#define ROLE_W_H16 2.0
+#define ROLE_W_L8 0.5
+#define ROLE_KEEP 0.05
+#define ROLE_CHORD 10.0
+#define CHORD_AGREE_SCORE 0.05
 /* Chord changes (see the top of this file). */
 #define CHORD_MIN_S 2.0
 #define CHORD_BEATS 4
@@ -610,6 +633,59 @@ static double circ_score(const struct work *w, size_t N, int k, size_t *phase)
     return circ_score_on(w->om, N, w->loop_e2, w->loop_sm, k, phase);
 }
 
+/* ---- Drum roles: band envelopes over the loop ------------------------------ */
+
+/* out[0..N): band envelope src (nsrc values) with its +-LOCAL_MEAN_FRAMES local
+ * mean removed, then the maximum over +-1 frame, as o and om. */
+static void band_prepare(const float *src, size_t nsrc, size_t N, float *tmp, float *out)
+{
+    for (size_t t = 0; t < N; t++) {
+        float v = t < nsrc ? src[t] : 0.0f;
+        tmp[t] = isfinite(v) && v > 0.0f ? (v < 1e6f ? v : 1e6f) : 0.0f;
+    }
+    double win = 0.0;
+    size_t lo = 0;
+    size_t hi = 0;
+    for (size_t t = 0; t < N; t++) {
+        size_t want_lo = t > LOCAL_MEAN_FRAMES ? t - LOCAL_MEAN_FRAMES : 0;
+        size_t want_hi = t + LOCAL_MEAN_FRAMES + 1 < N ? t + LOCAL_MEAN_FRAMES + 1 : N;
+        while (hi < want_hi)
+            win += (double)tmp[hi++];
+        while (lo < want_lo)
+            win -= (double)tmp[lo++];
+        float d = tmp[t] - (float)(win / (double)(hi - lo));
+        out[t] = d > 0.0f ? d : 0.0f;
+    }
+    for (size_t t = 0; t < N; t++) {
+        float m = out[t];
+        if (t > 0 && out[t - 1] > m)
+            m = out[t - 1];
+        tmp[t] = m;
+    }
+    for (size_t t = 0; t + 1 < N; t++)
+        out[t] = tmp[t] > out[t + 1] ? tmp[t] : out[t + 1];
+    if (N > 0)
+        out[N - 1] = tmp[N - 1];
+}
+
+/* Mean of env at the positions phase + (j + frac) * N / k, j = 0..k-1 with
+ * j % every == which (every 1: all), wrapping at N. */
+static double grid_mean(const float *env, size_t N, int k, size_t phase, double frac,
+                        int every, int which)
+{
+    double T = (double)N / (double)k;
+    double s = 0.0;
+    int c = 0;
+    for (int j = 0; j < k; j++) {
+        if (j % every != which)
+            continue;
+        long at = (long)phase + lround(((double)j + frac) * T);
+        s += (double)env[(size_t)at % N];
+        c++;
+    }
+    return c ? s / c : 0.0;
+}
+
 /* Beats per loop that are looked at: 2^j and 3 * 2^j. */
 #define LOOP_NK 20
 static int loop_k(size_t i)
@@ -698,6 +774,77 @@ static void loop_choose(const struct work *w, size_t N, double dur, struct loop_
     }
 }
 
+/* The drum-role rule (top of this file): among half, the same and twice the
+ * beats of c->k, the level whose half-beats the high band sounds and whose
+ * quarter-beats it does not, and whose half-beats carry no kick. Updates c.
+ * Returns 0, or -1 when out of memory. */
+static int role_level(const struct work *w, const struct sm__onset *on, size_t N, double dur,
+                      int chord_k, struct loop_choice *c)
+{
+    const struct sm__fvec *lo = &on->band[SM__ONSET_LOW];
+    const struct sm__fvec *hi = &on->band[SM__ONSET_HIGH];
+    if (lo->n < N / 2 || hi->n < N / 2)
+        return 0;
+    float *tmp = sm_malloc(N * sizeof(*tmp));
+    float *le = sm_malloc(N * sizeof(*le));
+    float *he = sm_malloc(N * sizeof(*he));
+    if (!tmp || !le || !he) {
+        sm_free(tmp);
+        sm_free(le);
+        sm_free(he);
+        return -1;
+    }
+    band_prepare(lo->v, lo->n, N, tmp, le);
+    band_prepare(hi->v, hi->n, N, tmp, he);
+    double lmx = 0.0;
+    double hmx = 0.0;
+    for (size_t t = 0; t < N; t++) {
+        lmx = fmax(lmx, (double)le[t]);
+        hmx = fmax(hmx, (double)he[t]);
+    }
+    if (hmx > 0.0) {
+        int cand[3] = {c->k % 2 == 0 ? c->k / 2 : 0, c->k, 2 * c->k};
+        double best = -INFINITY;
+        int best_k = c->k;
+        size_t best_ph = c->phase;
+        for (int i = 0; i < 3; i++) {
+            int k = cand[i];
+            double bpm = 60.0 * k / dur;
+            if (k < 3 || bpm < BPM_MIN || bpm > BPM_MAX || (double)N / (double)k < 4.0)
+                continue;
+            size_t ph;
+            circ_score(w, N, k, &ph);
+            /* Half-beat: the straight or a swung (up to 5/8 of the beat) eighth. */
+            double h8 = fmax(grid_mean(he, N, k, ph, 0.5, 1, 0),
+                             grid_mean(he, N, k, ph, 0.625, 1, 0)) / hmx;
+            double h16 = 0.5 * (grid_mean(he, N, k, ph, 0.25, 1, 0) +
+                                grid_mean(he, N, k, ph, 0.75, 1, 0)) / hmx;
+            double l8 = 0.0;
+            if (lmx > 0.0)
+                l8 = fmax(grid_mean(le, N, k, ph, 0.5, 1, 0),
+                          grid_mean(le, N, k, ph, 0.625, 1, 0)) / lmx;
+            double v = h8 - ROLE_W_H16 * h16 - ROLE_W_L8 * l8 + (k == c->k ? ROLE_KEEP : 0.0);
+            if (k == chord_k)
+                v += ROLE_CHORD;
+            if (v > best) {
+                best = v;
+                best_k = k;
+                best_ph = ph;
+            }
+        }
+        if (best_k != c->k) {
+            c->k = best_k;
+            c->score = circ_score(w, N, best_k, &best_ph);
+            c->phase = best_ph;
+            c->events = count_events(w, N, best_k, best_ph);
+        }
+    }
+    sm_free(tmp);
+    sm_free(le);
+    sm_free(he);
+    return 0;
+}
+
 static const int loop_beats[] = {3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256,
                                  384, 512, 768, 1024};
 
@@ -709,8 +856,19 @@ static double round1(double x)
 /* The tempo from chord changes (CHORD CHANGES at the top of this file) for a
  * sound the onset envelope gave no tempo. Returns 1 when it set a tempo, 0 when
  * it did not (a is unchanged), -1 when out of memory. */
-static int chord_tempo(const struct sm__onset *on, double dur, double tail_db, sm_analysis *a)
+struct chord_choice {
+    int kc;         /* chord changes in the loop; 0 = none */
+    double score;
+    size_t phase;
+    size_t events;
+};
+
+/* The chord-change level of a loop of dur seconds (CHORD CHANGES at the top of
+ * this file) into c (c->kc 0 when none qualifies). Returns 0, or -1 when out
+ * of memory. */
+static int chord_choose(const struct sm__onset *on, double dur, struct chord_choice *c)
 {
+    memset(c, 0, sizeof(*c));
     if (!on || dur < CHORD_MIN_S)
         return 0;
     size_t N = (size_t)lround(dur * fps());
@@ -776,8 +934,27 @@ static int chord_tempo(const struct sm__onset *on, double dur, double tail_db, s
         }
     }
     sm_free(x);
-    if (!best_k)
+    c->kc = best_k;
+    c->score = best_s;
+    c->phase = best_ph;
+    c->events = best_ev;
+    return 0;
+}
+
+/* The tempo from chord changes for a sound the onset envelope gave no tempo.
+ * Returns 1 when it set a tempo, 0 when it did not (a is unchanged), -1 when
+ * out of memory. */
+static int chord_tempo(const struct sm__onset *on, double dur, double tail_db, sm_analysis *a)
+{
+    struct chord_choice cc;
+    if (chord_choose(on, dur, &cc))
+        return -1;
+    if (!cc.kc)
         return 0;
+    int best_k = cc.kc;
+    double best_s = cc.score;
+    size_t best_ph = cc.phase;
+    size_t best_ev = cc.events;
     bool to_end = !isnan(tail_db) && tail_db >= -20.0;
     if (!to_end)
         return 0;
@@ -934,6 +1111,20 @@ static int analyze(const float *odf, size_t n, const struct sm__onset *on, sm_an
             omx = fmax(omx, (double)w.o[t]);
         }
         loop_choose(&w, N, dur, &lc);
+        struct chord_choice cc;
+        memset(&cc, 0, sizeof(cc));
+        if (on && lc.k && chord_choose(on, dur, &cc)) {
+            work_release(&w);
+            return -1;
+        }
+        int chord_k = cc.kc && cc.score >= CHORD_AGREE_SCORE ? CHORD_BEATS * cc.kc : 0;
+        if (on && lc.k) {
+            int rc = role_level(&w, on, N, dur, chord_k, &lc);
+            if (rc < 0) {
+                work_release(&w);
+                return -1;
+            }
+        }
         if (lc.k) {
             double lbpm = 60.0 * lc.k / dur;
             double T = (double)N / (double)lc.k;
