@@ -17,6 +17,8 @@ pkgs=(
   # benchmarks: the tools we compare against
   aubio-tools bpm-tools ffmpeg sox hyperfine time
   wrk nginx-light python3-fastapi python3-uvicorn python3-redis
+  # the browser tests: Debian's chromium, driven by npm playwright-core
+  chromium
 )
 
 missing=()
@@ -25,6 +27,12 @@ for p in "${pkgs[@]}"; do
     missing+=("$p")
   fi
 done
+
+# Node.js and npm: any install will do (Debian's, or another that provides both
+# commands); Debian's npm package would conflict with one that bundles npm.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#pkgs[@]} packages present"

@@ -325,6 +325,110 @@ static int file_get(sm_req *req, void *ud)
     return SM_SRV_DONE;
 }
 
+/* A tag must stay searchable as `tag:x`: 1..64 bytes, no spaces, control
+ * characters, colons or quotes. */
+static bool tag_ok(const char *t)
+{
+    size_t n = strlen(t);
+    if (n < 1 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)t[i];
+        if (c <= ' ' || c == ':' || c == '"' || c == '\'' || c == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+/* Checks that v (may be NULL) is an array of at most 64 valid tags. */
+static const char *tag_list_problem(const json_t *v)
+{
+    if (!v)
+        return NULL;
+    if (!json_is_array(v))
+        return "must be an array of strings";
+    if (json_array_size(v) > 64)
+        return "holds more than 64 tags";
+    size_t i;
+    json_t *t;
+    json_array_foreach(v, i, t)
+    {
+        if (!json_is_string(t) || !tag_ok(json_string_value(t)))
+            return "holds a tag that is not 1..64 bytes without spaces, colons or quotes";
+    }
+    return NULL;
+}
+
+/* POST /api/v1/audio/files/{id}/tags {"add": [...], "remove": [...]}
+ * -> {"id": id, "tags": [...]} (the tags after the change). */
+static int file_tags(sm_req *req, void *ud)
+{
+    (void)ud;
+    int64_t id;
+    if (id_param(req, &id))
+        return SM_SRV_DONE;
+    json_t *body = sm__req_json(req);
+    if (!body)
+        return SM_SRV_DONE;
+    if (!json_is_object(body)) {
+        json_decref(body);
+        return sm__req_error(req, 400, "invalid_argument", "the body must be a JSON object");
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach(body, key, val)
+    {
+        if (strcmp(key, "add") && strcmp(key, "remove")) {
+            sm__req_error(req, 400, "invalid_argument",
+                          "unknown field \"%.64s\" (expected add, remove)", key);
+            json_decref(body);
+            return SM_SRV_DONE;
+        }
+    }
+    json_t *add = json_object_get(body, "add");
+    json_t *rem = json_object_get(body, "remove");
+    const char *bad_add = tag_list_problem(add);
+    const char *bad_rem = tag_list_problem(rem);
+    if (bad_add || bad_rem) {
+        sm__req_error(req, 400, "invalid_argument", "%s %s", bad_add ? "add" : "remove",
+                      bad_add ? bad_add : bad_rem);
+        json_decref(body);
+        return SM_SRV_DONE;
+    }
+    sm_catalog *cat = catalog(req);
+    if (!cat) {
+        json_decref(body);
+        return SM_SRV_DONE;
+    }
+    sm_error err = SM_ERROR_INIT;
+    sm_sample s;
+    sm_sample_init(&s);
+    sm_status rc = sm_catalog_get(cat, id, &s, &err); /* 404 for an unknown id */
+    sm_sample_release(&s);
+    json_t *lists[2] = {add, rem};
+    for (int l = 0; l < 2 && rc == SM_OK; l++) {
+        size_t i;
+        json_t *t;
+        json_array_foreach(lists[l], i, t)
+        {
+            rc = sm_catalog_tag(cat, id, json_string_value(t), l == 0, &err);
+            if (rc != SM_OK)
+                break;
+        }
+    }
+    json_decref(body);
+    char *text = rc == SM_OK ? sm_catalog_sample_json(cat, id, 0, &err) : NULL;
+    sm__srv_catalog_release(sm__req_srv(req), cat);
+    if (!text)
+        return sm__req_error_status(req, &err);
+    json_t *doc = json_loads(text, 0, NULL);
+    sm_free(text);
+    json_t *tags = doc ? json_object_get(doc, "tags") : NULL;
+    json_t *out = json_pack("{s:I, s:O}", "id", (json_int_t)id, "tags", tags ? tags : json_array());
+    json_decref(doc);
+    return sm__req_reply_json(req, 200, out);
+}
+
 static int file_waveform(sm_req *req, void *ud)
 {
     (void)ud;
@@ -761,6 +865,8 @@ int sm__routes_audio(sm_srv *srv)
                          "One sample with all descriptors") ||
            sm__srv_route(srv, "GET", "/api/v1/audio/files/{id}/similar", 0, file_similar, NULL,
                          "The k most similar samples") ||
+           sm__srv_route(srv, "POST", "/api/v1/audio/files/{id}/tags", 0, file_tags, NULL,
+                         "Add and remove tags of a sample") ||
            sm__srv_route(srv, "GET", "/api/v1/audio/files/{id}/waveform", 0, file_waveform,
                          NULL, "Waveform peaks for drawing") ||
            sm__srv_route(srv, "GET", "/api/v1/audio/files/{id}/audio", 0, file_audio, NULL,

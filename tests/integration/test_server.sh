@@ -255,6 +255,28 @@ req GET "$B/api/v1/audio/files/$kick/waveform" -H "$MH"
 expect "waveform" 200
 check "waveform peaks" json "assert d['id'] == $kick and len(d['waveform']['peaks']) > 10"
 
+# ---------------------------------------------------------------- tags ---
+JH="Content-Type: application/json"
+req POST "$B/api/v1/audio/files/$kick/tags" -H "$MH" -H "$JH" -d '{"add":["Dark","punchy"]}'
+expect "tags: add" 200
+check "tags: added, lowercased" json "assert d['id'] == $kick and {'dark', 'punchy'} <= set(d['tags']), d"
+req POST "$B/api/v1/audio/files/$kick/tags" -H "$MH" -H "$JH" -d '{"remove":["punchy"]}'
+expect "tags: remove" 200
+check "tags: removed" json "assert 'punchy' not in d['tags'] and 'dark' in d['tags'], d"
+req GET "$B/api/v1/audio/files?q=tag:dark" -H "$MH"
+check "tags: searchable as tag:dark" json "assert [i['id'] for i in d['items']] == [$kick], d"
+for body in '{"add":"dark"}' '{"add":["two words"]}' '{"add":["a:b"]}' '{"add":[""]}' \
+    '{"add":[1]}' '{"color":["x"]}' '{"add":['"$(python3 -c 'print(",".join(["\"t%d\"" % i for i in range(65)]))')"']}'; do
+    req POST "$B/api/v1/audio/files/$kick/tags" -H "$MH" -H "$JH" -d "$body"
+    expect "tags: bad body $(head -c 30 <<<"$body") 400" 400 invalid_argument
+done
+req POST "$B/api/v1/audio/files/$kick/tags" -H "$MH" -H "$JH" -d '[1]'
+expect "tags: a JSON array body 400" 400 invalid_json
+req POST "$B/api/v1/audio/files/999999/tags" -H "$MH" -H "$JH" -d '{"add":["x"]}'
+expect "tags: unknown id 404" 404
+req POST "$B/api/v1/audio/files/$kick/tags" -H "$JH" -d '{"add":["x"]}'
+expect "tags: no token 401" 401
+
 # ---------------------------------------------------------------- audio ---
 size=$(stat -c %s "$lib/kick.wav")
 req GET "$B/api/v1/audio/files/$kick/audio" -H "$MH"
@@ -341,7 +363,8 @@ expect "unknown route 404 JSON" 404 not_found
 req GET "$B/api/v1/health/"
 expect "trailing slash 404" 404 not_found
 req GET "$B/"
-expect "root without web page 404" 404 not_found
+expect "root serves the web page" 200
+check "web page is HTML with an ETag" bash -c "grep -qi '^content-type: text/html' '$tmp/hdr' && grep -qi '^etag: \"' '$tmp/hdr'"
 
 # ---------------------------------------------------------------- logout ---
 req POST "$B/api/v1/auth/logout" -H "$MH"
