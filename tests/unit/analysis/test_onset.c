@@ -291,20 +291,26 @@ static void test_onset__per_frame_cost(void **state)
     (void)state;
     struct sm__onset o;
     sm__onset_init(&o);
-    /* 16 prepared spectra, cycled, so only the module is timed. */
+    /* 16 prepared spectra (mel and FFT magnitudes, for the chroma novelty),
+     * cycled, so only the module is timed. */
     static float mels[16][SM_AN_NMEL];
+    static float mags[16][SM_AN_NBINS];
     unsigned s = 1u;
     for (size_t i = 0; i < 16; i++) {
         for (size_t k = 0; k < SM_AN_NMEL; k++) {
             s = s * 1664525u + 1013904223u;
             mels[i][k] = (float)(s >> 8) * 1e-4f;
         }
+        for (size_t k = 0; k < SM_AN_NBINS; k++) {
+            s = s * 1664525u + 1013904223u;
+            mags[i][k] = (float)(s >> 8) * 1e-6f;
+        }
     }
     size_t frames = 200000;
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
     for (size_t i = 0; i < frames; i++) {
-        struct sm__frame f = {.index = i, .mel = mels[i % 16]};
+        struct sm__frame f = {.index = i, .mel = mels[i % 16], .mag = mags[i % 16]};
         assert_int_equal(sm__onset_process(&o, &f), 0);
     }
     clock_gettime(CLOCK_MONOTONIC, &b);
@@ -312,6 +318,125 @@ static void test_onset__per_frame_cost(void **state)
                 (double)frames;
     print_message("sm__onset_process: %.0f ns per frame\n", ns);
     assert_int_equal(o.odf.n, frames);
+    assert_int_equal(o.band[SM__ONSET_HIGH].n, frames);
+    assert_int_equal(o.chroma_nov.n, frames - (SM__ONSET_NOV_W - 1));
+    sm__onset_release(&o);
+}
+
+static void test_onset__band_strengths_separate_roles(void **state)
+{
+    (void)state;
+    struct sm__onset o;
+    sm__onset_init(&o);
+    float mel[SM_AN_NMEL];
+    /* Frame 0: everything at -60 dB; frames 1, 2, 3: a 20 dB rise in the low,
+     * mid and high bands alone; frame 4: unchanged. */
+    for (size_t i = 0; i < 5; i++) {
+        for (size_t b = 0; b < SM_AN_NMEL; b++)
+            mel[b] = 1e-6f;
+        size_t lo = i == 1 ? 0 : (i == 2 ? SM__ONSET_LOW_END : SM__ONSET_HIGH_FIRST);
+        size_t hi = i == 1 ? SM__ONSET_LOW_END : (i == 2 ? SM__ONSET_HIGH_FIRST : SM_AN_NMEL);
+        if (i >= 1 && i <= 3) {
+            for (size_t b = lo; b < hi; b++)
+                mel[b] = 1e-4f;
+        }
+        struct sm__frame f = {.index = i, .mel = mel};
+        assert_int_equal(sm__onset_process(&o, &f), 0);
+    }
+    const float *L = o.band[SM__ONSET_LOW].v;
+    const float *M = o.band[SM__ONSET_MID].v;
+    const float *H = o.band[SM__ONSET_HIGH].v;
+    assert_int_equal(o.band[SM__ONSET_LOW].n, 5);
+    /* A band's strength is the mean rise over its own bands. The SuperFlux
+     * maximum filter lets the neighbouring band of the previous frame hide the
+     * rise at a range's edge (frames 2 and 3 follow a rise just below them), so
+     * those means are a little under 20 dB. */
+    assert_float_equal(L[1], 20.0f, 0.01f);
+    assert_float_equal(M[1], 0.0f, 1e-6f);
+    assert_float_equal(H[1], 0.0f, 1e-6f);
+    assert_true(M[2] > 18.0f && M[2] <= 20.0f);
+    assert_float_equal(H[2], 0.0f, 1e-6f);
+    assert_true(H[3] > 18.0f && H[3] <= 20.0f);
+    assert_float_equal(L[4], 0.0f, 1e-6f);
+    assert_float_equal(M[4], 0.0f, 1e-6f);
+    assert_float_equal(H[4], 0.0f, 1e-6f);
+    /* The full strength is the band-size weighted mean of the three. */
+    for (size_t i = 1; i < 5; i++) {
+        float want = (L[i] * SM__ONSET_LOW_END + M[i] * (SM__ONSET_HIGH_FIRST - SM__ONSET_LOW_END) +
+                      H[i] * (SM_AN_NMEL - SM__ONSET_HIGH_FIRST)) /
+                     SM_AN_NMEL;
+        assert_float_equal(o.odf.v[i], want, 1e-4f);
+    }
+    sm__onset_release(&o);
+}
+
+/* mag[] of a chord: MIDI notes, each one partial on its nearest bin. */
+static void chord_mag(float *mag, const int *notes, size_t n, float level)
+{
+    memset(mag, 0, SM_AN_NBINS * sizeof(float));
+    for (size_t i = 0; i < n; i++) {
+        double hz = 440.0 * pow(2.0, (notes[i] - 69) / 12.0);
+        long k = lround(hz * SM_AN_NFFT / SM_AN_RATE);
+        mag[k] += level;
+    }
+}
+
+static void test_onset__chroma_novelty_marks_chord_changes(void **state)
+{
+    (void)state;
+    static const int c_major[] = {48, 60, 64, 67};
+    static const int a_minor[] = {45, 60, 64, 69};
+    struct sm__onset o;
+    sm__onset_init(&o);
+    float mel[SM_AN_NMEL];
+    float mag[SM_AN_NBINS];
+    for (size_t b = 0; b < SM_AN_NMEL; b++)
+        mel[b] = 1e-4f;
+    /* 80 frames of C major, then 80 of A minor, with a 4 Hz level wobble. */
+    size_t n = 160;
+    for (size_t i = 0; i < n; i++) {
+        float level = 10.0f * (1.0f + 0.4f * sinf(2.0f * 3.14159265f * 4.0f * (float)i / 43.0f));
+        chord_mag(mag, i < 80 ? c_major : a_minor, 4, level);
+        struct sm__frame f = {.index = i, .mel = mel, .mag = mag};
+        assert_int_equal(sm__onset_process(&o, &f), 0);
+    }
+    assert_int_equal(o.chroma_nov.n, n - (SM__ONSET_NOV_W - 1));
+    const float *x = o.chroma_nov.v;
+    size_t arg = 1;
+    for (size_t i = 1; i < o.chroma_nov.n; i++)
+        arg = x[i] > x[arg] ? i : arg;
+    /* The change is at frame 80 and stands out; a held chord, whatever its
+     * level, scores about nothing. */
+    assert_true(arg >= 79 && arg <= 81);
+    assert_true(x[80] > 0.2f);
+    for (size_t i = 2 * SM__ONSET_NOV_W; i + SM__ONSET_NOV_W < 80; i++)
+        assert_true(x[i] < 0.01f);
+    /* Frame 0 rises out of silence; as a loop, A minor wraps into C major. */
+    assert_true(x[0] > 0.5f);
+    float wrap = sm__onset_wrap_novelty(&o);
+    assert_float_equal(wrap, x[80], 0.05f);
+    sm__onset_release(&o);
+
+    /* Frames without a spectrum count as silence: novelty 0 throughout. */
+    sm__onset_init(&o);
+    for (size_t i = 0; i < 40; i++) {
+        struct sm__frame f = {.index = i, .mel = mel};
+        assert_int_equal(sm__onset_process(&o, &f), 0);
+    }
+    for (size_t i = 0; i < o.chroma_nov.n; i++)
+        assert_float_equal(o.chroma_nov.v[i], 0.0f, 1e-6f);
+    assert_float_equal(sm__onset_wrap_novelty(&o), 0.0f, 1e-6f);
+    sm__onset_release(&o);
+
+    /* Fewer frames than the window: no novelty yet, wrap novelty 0. */
+    sm__onset_init(&o);
+    chord_mag(mag, c_major, 4, 10.0f);
+    for (size_t i = 0; i + 1 < SM__ONSET_NOV_W; i++) {
+        struct sm__frame f = {.index = i, .mel = mel, .mag = mag};
+        assert_int_equal(sm__onset_process(&o, &f), 0);
+    }
+    assert_int_equal(o.chroma_nov.n, 0);
+    assert_float_equal(sm__onset_wrap_novelty(&o), 0.0f, 1e-6f);
     sm__onset_release(&o);
 }
 
@@ -325,6 +450,8 @@ int main(void)
         cmocka_unit_test(test_onset__strength_values),
         cmocka_unit_test(test_onset__out_of_memory_is_reported),
         cmocka_unit_test(test_onset__per_frame_cost),
+        cmocka_unit_test(test_onset__band_strengths_separate_roles),
+        cmocka_unit_test(test_onset__chroma_novelty_marks_chord_changes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 #include <samplemind/alloc.h>
 #include <samplemind/analysis.h>
 #include "analysis/frame.h"
+#include "analysis/onset.h"
 #include "analysis/tempo.h"
 #include "testutil.h"
 
@@ -675,6 +676,199 @@ static void test_tempo__rendered_one_shot_and_silence(void **state)
     free(x);
 }
 
+/* ---- Band envelopes and chord changes (sm__tempo_analyze_ex) ---------------- */
+
+/* A drum hit as the mel spectrum sees it: a decaying burst in one band range. */
+struct hit {
+    double t;
+    int role; /* 0 kick (mel bands 0..2), 1 snare (3..48), 2 hat (49..63) */
+};
+
+/* Runs the onset module over hand-made mel frames holding the hits (each
+ * decays with a 40 ms time constant over a -100 dB floor), with a flat RMS
+ * envelope, and then the tempo module on the whole onset state. */
+static void run_hits(const struct hit *h, size_t nh, double seconds, sm_analysis *a)
+{
+    size_t n = (size_t)(seconds * SM_AN_FPS) + 1;
+    struct sm__onset o;
+    sm__onset_init(&o);
+    float mel[SM_AN_NMEL];
+    float *rms = calloc(n, sizeof(float));
+    assert_non_null(rms);
+    for (size_t i = 0; i < n; i++) {
+        double t = (double)i / SM_AN_FPS;
+        for (size_t b = 0; b < SM_AN_NMEL; b++)
+            mel[b] = 1e-8f;
+        for (size_t k = 0; k < nh; k++) {
+            double d = t - h[k].t + 0.5 / SM_AN_FPS;
+            if (d < 0.0)
+                continue;
+            float v = (float)exp(-d / 0.04);
+            size_t lo = h[k].role == 0 ? 0 : (h[k].role == 1 ? 3 : 49);
+            size_t hi = h[k].role == 0 ? 3 : (h[k].role == 1 ? 49 : SM_AN_NMEL);
+            for (size_t b = lo; b < hi; b++)
+                mel[b] += v;
+        }
+        struct sm__frame f = {.index = i, .mel = mel};
+        assert_int_equal(sm__onset_process(&o, &f), 0);
+        rms[i] = 0.05f;
+    }
+    assert_int_equal(o.band[SM__ONSET_HIGH].n, n);
+    sm_analysis_init(a);
+    a->duration = seconds;
+    a->rms_env = rms;
+    a->n_rms_env = n;
+    assert_int_equal(sm__tempo_analyze_ex(&o, a), 0);
+    a->rms_env = NULL;
+    a->n_rms_env = 0;
+    free(rms);
+    sm__onset_release(&o);
+}
+
+/* bars of 4/4 at bpm: kick on beats 1 and 3 of every 4 beats at the pattern's
+ * own beat, snare on 2 and 4, hats every hat_div-th of a beat. */
+static size_t pattern(struct hit *h, size_t cap, double bpm, int beats, int snare_every,
+                      int hat_div)
+{
+    double beat = 60.0 / bpm;
+    size_t n = 0;
+    for (int j = 0; j < beats; j++) {
+        double t = j * beat;
+        if (j % (2 * snare_every) == 0 && n < cap)
+            h[n++] = (struct hit){t, 0};
+        if (j % (2 * snare_every) == snare_every && n < cap)
+            h[n++] = (struct hit){t, 1};
+        for (int q = 0; q < hat_div && n < cap; q++)
+            h[n++] = (struct hit){t + q * beat / hat_div, 2};
+    }
+    return n;
+}
+
+static void test_tempo__half_time_reported_at_the_hats_tempo(void **state)
+{
+    (void)state;
+    struct hit h[256];
+    sm_analysis a;
+    /* Half-time at 140 BPM: kick on 1, snare on 3 of two bars, eighth hats. */
+    size_t nh = pattern(h, 256, 140.0, 8, 2, 2);
+    run_hits(h, nh, 8 * 60.0 / 140.0, &a);
+    assert_true(a.has_tempo);
+    assert_true(a.loop);
+    assert_bpm_near(a.bpm, 140.0, 0.001);
+    sm_analysis_release(&a);
+    /* The same kick and snare times with eighth hats at half the rate: a
+     * backbeat (snare on 2 and 4) at 70 BPM. */
+    nh = pattern(h, 256, 70.0, 4, 1, 2);
+    run_hits(h, nh, 4 * 60.0 / 70.0, &a);
+    assert_true(a.has_tempo);
+    assert_bpm_near(a.bpm, 70.0, 0.001);
+    sm_analysis_release(&a);
+    /* A backbeat at 170 BPM with eighth hats stays at 170 (not 85). */
+    nh = pattern(h, 256, 170.0, 8, 1, 2);
+    run_hits(h, nh, 8 * 60.0 / 170.0, &a);
+    assert_true(a.has_tempo);
+    assert_bpm_near(a.bpm, 170.0, 0.001);
+    sm_analysis_release(&a);
+}
+
+/* Adds a partial of frequency hz and magnitude m to mag (a Hann main lobe). */
+static void add_partial(float *mag, double hz, double m)
+{
+    double k = hz * SM_AN_NFFT / SM_AN_RATE;
+    long c = lround(k);
+    for (long j = c - 2; j <= c + 2; j++) {
+        if (j < 0 || j >= SM_AN_NBINS)
+            continue;
+        double d = fabs((double)j - k);
+        double w = d < 2.0 ? 0.5 + 0.5 * cos(M_PI * d / 2.0) : 0.0;
+        mag[j] += (float)(m * w);
+    }
+}
+
+/* A pad: each bar holds a chord (three tones and a bass root, two harmonics
+ * each), fading in over 0.3 s with a 5 Hz, 30 % tremolo, and no onsets in the
+ * mel envelope. chords: MIDI notes, 4 per bar. */
+static void run_pad(const int (*chords)[4], int bars, double bpm, sm_analysis *a)
+{
+    double bar = 240.0 / bpm;
+    double seconds = bars * bar;
+    size_t n = (size_t)(seconds * SM_AN_FPS) + 1;
+    struct sm__onset o;
+    sm__onset_init(&o);
+    float mel[SM_AN_NMEL];
+    float *mag = calloc(SM_AN_NBINS, sizeof(float));
+    float *rms = calloc(n, sizeof(float));
+    assert_non_null(mag);
+    assert_non_null(rms);
+    for (size_t b = 0; b < SM_AN_NMEL; b++)
+        mel[b] = 1e-4f;
+    for (size_t i = 0; i < n; i++) {
+        double t = (double)i / SM_AN_FPS;
+        int b = (int)floor(t / bar);
+        b = b < bars ? b : bars - 1;
+        double in = t - b * bar;
+        double env = (in < 0.3 ? in / 0.3 : 1.0) * (1.0 + 0.3 * sin(2.0 * M_PI * 5.0 * t));
+        memset(mag, 0, SM_AN_NBINS * sizeof(float));
+        for (int v = 0; v < 4; v++) {
+            double hz = 440.0 * pow(2.0, (chords[b][v] - 69) / 12.0);
+            add_partial(mag, hz, 20.0 * env);
+            add_partial(mag, 2.0 * hz, 8.0 * env);
+        }
+        struct sm__frame f = {.index = i, .mel = mel, .mag = mag};
+        assert_int_equal(sm__onset_process(&o, &f), 0);
+        rms[i] = (float)(0.05 * env);
+    }
+    sm_analysis_init(a);
+    a->duration = seconds;
+    a->rms_env = rms;
+    a->n_rms_env = n;
+    assert_int_equal(sm__tempo_analyze_ex(&o, a), 0);
+    a->rms_env = NULL;
+    a->n_rms_env = 0;
+    free(mag);
+    free(rms);
+    sm__onset_release(&o);
+}
+
+static void test_tempo__pad_chord_changes_give_the_tempo(void **state)
+{
+    (void)state;
+    /* C - Am - F - G, voice-led, over the root. */
+    static const int prog[4][4] = {{60, 64, 67, 48}, {60, 64, 69, 45}, {60, 65, 69, 41},
+                                   {59, 62, 67, 43}};
+    static const double bpms[] = {75.0, 96.0, 128.0};
+    for (size_t i = 0; i < sizeof(bpms) / sizeof(bpms[0]); i++) {
+        sm_analysis a;
+        run_pad(prog, 4, bpms[i], &a);
+        if (!a.has_tempo)
+            fail_msg("no tempo at %.0f BPM: %s", bpms[i], a.loop_evidence);
+        assert_bpm_near(a.bpm, bpms[i], 0.001);
+        assert_true(a.loop);
+        assert_true(a.n_beats >= 15);
+        assert_true(a.bpm_confidence > 0.0 && a.bpm_confidence <= 1.0);
+        sm_analysis_release(&a);
+    }
+}
+
+static void test_tempo__held_chord_has_no_tempo(void **state)
+{
+    (void)state;
+    static const int same[4][4] = {{60, 64, 67, 48}, {60, 64, 67, 48}, {60, 64, 67, 48},
+                                   {60, 64, 67, 48}};
+    sm_analysis a;
+    /* The bars re-attack (fade in again) but the chord never changes. */
+    run_pad(same, 4, 100.0, &a);
+    assert_false(a.has_tempo);
+    assert_true(isnan(a.bpm));
+    assert_int_equal(a.n_beats, 0);
+    sm_analysis_release(&a);
+    /* No input at all. */
+    sm_analysis_init(&a);
+    assert_int_equal(sm__tempo_analyze_ex(NULL, &a), 0);
+    assert_false(a.has_tempo);
+    sm_analysis_release(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -692,6 +886,9 @@ int main(void)
         cmocka_unit_test(test_tempo__rendered_click_loop),
         cmocka_unit_test(test_tempo__rendered_click_tracks),
         cmocka_unit_test(test_tempo__rendered_one_shot_and_silence),
+        cmocka_unit_test(test_tempo__half_time_reported_at_the_hats_tempo),
+        cmocka_unit_test(test_tempo__pad_chord_changes_give_the_tempo),
+        cmocka_unit_test(test_tempo__held_chord_has_no_tempo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
