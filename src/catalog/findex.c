@@ -513,7 +513,8 @@ sm_status sm_findex_search(const sm_findex *fx, sm_catalog *cat, const sm_query 
         be->read_end(impl);
         sm_free(m.idx);
         sm_free(m.score);
-        return rc;
+        /* The backend cannot rank words here: the SQL path answers instead. */
+        return rc == SM_EINTERNAL ? be->search(impl, q, out, err) : rc;
     }
     struct order o = {SM_SORT_PATH, 0, q->sort_desc, m.score};
     switch (q->sort) {
@@ -583,5 +584,7 @@ sm_status sm_findex_search_ids(const sm_findex *fx, sm_catalog *cat, const sm_qu
     }
     sm_free(m.idx);
     sm_free(m.score);
+    if (rc == SM_EINTERNAL)
+        return be->search_ids(impl, q, ids, n, err);
     return rc;
 }

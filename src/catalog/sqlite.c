@@ -132,6 +132,7 @@ struct db {
     int schema;
     bool in_tx;
     bool reading;
+    bool has_bm25;     /* sm_bm25 registered (the filter index ranks words with it) */
     int lock_fd;
     sqlite3_stmt *st[ST_COUNT];
 };
@@ -527,7 +528,7 @@ static void *db_open(const struct sm__catalog_url *u, const sm_catalog_opts *opt
     }
     /* The ranking function of the filter index; a missing FTS5 API only makes
      * that index fall back to SQL. */
-    register_bm25(d->h);
+    d->has_bm25 = register_bm25(d->h) == 0;
     if (sqlite3_exec(d->h, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK) {
         fail(d, err, "enabling foreign keys");
         goto fail;
@@ -1988,6 +1989,8 @@ static sm_status db_fx_words(void *impl, const void *state, const sm_query *q, i
     *ids = NULL;
     *scores = NULL;
     *n = 0;
+    if (!d->has_bm25)
+        return sm_error_set(err, SM_EINTERNAL, "catalog: FTS5 ranking is not available");
     char *fts = fts_expr(q);
     if (!fts)
         return sm_error_set(err, SM_ENOMEM, "catalog: out of memory");
