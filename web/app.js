@@ -796,8 +796,8 @@
       renderTags(d.tags || []);
       $('tag-msg').textContent = 'Saved.';
     } catch (e) {
-      $('tag-msg').textContent = (e.status === 404 || e.status === 405)
-        ? 'Tags cannot be changed from the page: this server has no tag route yet (' + describe(e) + ').'
+      $('tag-msg').textContent = e.status === 404
+        ? 'This sample is no longer in the catalog (' + describe(e) + ').'
         : 'Could not change the tags — ' + describe(e);
     }
   }
