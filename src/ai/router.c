@@ -164,11 +164,14 @@ static int answer_copy(sm_ai_answer *dst, const sm_ai_answer *src)
     return (src->json && !dst->json) || (src->raw && !dst->raw) ? -1 : 0;
 }
 
-/* The answer object; latency_ms only when \p with_latency. */
-static json_t *answer_object(const sm_ai_answer *a, bool with_latency)
+/* The answer object; latency_ms only when \p with_latency; \p parsed (borrowed, may
+ * be NULL) is a->json already parsed. */
+static json_t *answer_object(const sm_ai_answer *a, bool with_latency, json_t *parsed)
 {
     json_t *ans = NULL;
-    if (a->json)
+    if (parsed)
+        ans = json_incref(parsed);
+    else if (a->json)
         ans = json_loads(a->json, 0, NULL);
     json_t *o = json_pack(
         "{s:s, s:b, s:s, s:s, s:o, s:b, s:b, s:b, s:{s:I, s:I, s:b}, s:f, s:f}", "task",
@@ -198,7 +201,7 @@ static json_t *answer_object(const sm_ai_answer *a, bool with_latency)
 
 char *sm_ai_answer_to_json(const sm_ai_answer *a)
 {
-    json_t *o = answer_object(a, true);
+    json_t *o = answer_object(a, true, NULL);
     char *r = dump(o);
     json_decref(o);
     return r;
@@ -604,7 +607,7 @@ static bool cache_lookup(struct call *c, int p)
 /* Stores the answer as the final reply object of a cache hit without its latency:
  * a hit is then sent as these bytes with the latency put in front
  * (sm_ai_cached_reply), never parsed or re-encoded. */
-static void cache_store(struct call *c, const char *answer_json)
+static void cache_store(struct call *c, json_t *answer)
 {
     if (!c->ai->cache)
         return;
@@ -614,7 +617,6 @@ static void cache_store(struct call *c, const char *answer_json)
     h.ok = true;
     h.valid = true;
     h.cached = true;
-    h.json = (char *)(uintptr_t)answer_json;
     snprintf(h.provider, sizeof(h.provider), "%s", c->ans.provider);
     snprintf(h.model, sizeof(h.model), "%s", c->model);
     h.tokens_in = c->ans.tokens_in;
@@ -622,7 +624,7 @@ static void cache_store(struct call *c, const char *answer_json)
     h.tokens_estimated = c->ans.tokens_estimated;
     h.cost = 0.0;
     h.cost_estimate = c->ans.cost_estimate;
-    json_t *o = answer_object(&h, false);
+    json_t *o = answer_object(&h, false, answer);
     char *v = dump(o);
     json_decref(o);
     if (v)
@@ -818,10 +820,10 @@ static void on_http(sm_http_response *r, void *userdata)
         c->ans.raw = NULL;
         c->ans.valid = true;
         c->ans.json = dump(v);
-        json_decref(v);
         sm_free(text);
         if (c->ans.json)
-            cache_store(c, c->ans.json);
+            cache_store(c, v);
+        json_decref(v);
         finish(c);
         return;
     }
