@@ -184,6 +184,11 @@ SM_API sm_status sm_ai_ask(sm_ai *ai, const sm_ai_request *rq, sm_ai_answer *out
  */
 SM_API char *sm_ai_providers_json(sm_ai *ai, bool probe);
 
+/** \return Prometheus text (new, sm_free; NULL when out of memory): per provider
+ * upstream calls, failures, cache answers, tokens, cost, a latency histogram and
+ * circuit state; today's spending; this process's cache hits, misses and errors. */
+SM_API char *sm_ai_metrics_text(sm_ai *ai);
+
 /** Dollars spent today (UTC) on paid providers. */
 SM_API double sm_ai_spent_today(sm_ai *ai);
 /** \return the cache given at creation (borrowed), or NULL. */

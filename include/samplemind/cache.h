@@ -96,6 +96,10 @@ SM_API sm_status sm_cache_clear(sm_cache *c, const char *provider, uint64_t *rem
 /** Fill \p out. Never fails: an unreachable backend shows up as up = false. */
 SM_API void sm_cache_stats_get(sm_cache *c, sm_cache_stats *out);
 
+/** This process's hits, misses and errors in \p out[0..2], without asking the backend
+ * (cheap enough for every metrics scrape). */
+SM_API void sm_cache_process_counters(sm_cache *c, uint64_t out[3]);
+
 /** \return the stats as a new JSON object text (sm_free), or NULL when out of memory. */
 SM_API char *sm_cache_stats_json(const sm_cache_stats *s);
 

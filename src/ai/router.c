@@ -34,7 +34,12 @@ struct breaker {
     bool probing;
 };
 
+/* Upstream latency histogram bounds, seconds. */
+static const double lat_bounds[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+#define N_LAT (sizeof(lat_bounds) / sizeof(lat_bounds[0]))
+
 struct pstats {
+    unsigned long long lat_bucket[N_LAT + 1];
     unsigned long long calls;
     unsigned long long failures;
     unsigned long long cache_hits;
@@ -805,6 +810,10 @@ static void on_http(sm_http_response *r, void *userdata)
     c->ans.cost_estimate += cost;
     pthread_mutex_lock(&ai->lock);
     ai->st[p].latency_ms_sum += up_ms;
+    size_t lb = 0;
+    while (lb < N_LAT && up_ms / 1000.0 > lat_bounds[lb])
+        lb++;
+    ai->st[p].lat_bucket[lb]++;
     ai->st[p].tokens_in += tin;
     ai->st[p].tokens_out += tout;
     ai->st[p].cost += cost;
@@ -1022,6 +1031,137 @@ bool sm_ai_cached_reply(sm_ai *ai, const sm_ai_request *rq, char **out, size_t *
     *out = r;
     *out_len = (size_t)hn + n - 1;
     return true;
+}
+
+struct text {
+    char *s;
+    size_t n, cap;
+    bool oom;
+};
+
+static void addf(struct text *t, const char *fmt, ...) SM_PRINTF(2, 3);
+static void addf(struct text *t, const char *fmt, ...)
+{
+    if (t->oom)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = vsnprintf(t->s ? t->s + t->n : NULL, t->s ? t->cap - t->n : 0, fmt, ap);
+        va_end(ap);
+        if (k < 0) {
+            t->oom = true;
+            return;
+        }
+        if (t->s && t->n + (size_t)k < t->cap) {
+            t->n += (size_t)k;
+            return;
+        }
+        size_t cap = (t->cap ? t->cap * 2 : 4096) + (size_t)k;
+        char *ns = sm_realloc(t->s, cap);
+        if (!ns) {
+            t->oom = true;
+            return;
+        }
+        t->s = ns;
+        t->cap = cap;
+    }
+}
+
+char *sm_ai_metrics_text(sm_ai *ai)
+{
+    if (!ai)
+        return NULL;
+    struct pstats st[SM_AI_PROVIDER_COUNT];
+    int br[SM_AI_PROVIDER_COUNT];
+    pthread_mutex_lock(&ai->lock);
+    memcpy(st, ai->st, sizeof(st));
+    for (int p = 0; p < SM_AI_PROVIDER_COUNT; p++)
+        br[p] = ai->br[p].state;
+    double spent = ai->spent;
+    unsigned long long upstream = ai->upstream;
+    pthread_mutex_unlock(&ai->lock);
+    struct text t = {0};
+    addf(&t, "# HELP samplemind_ai_upstream_calls_total HTTP calls to AI providers "
+             "(repairs included).\n# TYPE samplemind_ai_upstream_calls_total counter\n");
+    for (int p = 0; p < SM_AI_PROVIDER_COUNT; p++)
+        addf(&t, "samplemind_ai_upstream_calls_total{provider=\"%s\"} %llu\n",
+             sm_ai_provider_name(p), st[p].calls);
+    addf(&t, "# HELP samplemind_ai_upstream_failures_total Provider calls that failed (the "
+             "router fell back).\n# TYPE samplemind_ai_upstream_failures_total counter\n");
+    for (int p = 0; p < SM_AI_PROVIDER_COUNT; p++)
+        addf(&t, "samplemind_ai_upstream_failures_total{provider=\"%s\"} %llu\n",
+             sm_ai_provider_name(p), st[p].failures);
+    addf(&t, "# HELP samplemind_ai_cache_answers_total Answers served from the cache.\n"
+             "# TYPE samplemind_ai_cache_answers_total counter\n");
+    for (int p = 0; p < SM_AI_PROVIDER_COUNT; p++)
+        addf(&t, "samplemind_ai_cache_answers_total{provider=\"%s\"} %llu\n",
+             sm_ai_provider_name(p), st[p].cache_hits);
+    addf(&t, "# HELP samplemind_ai_tokens_total Tokens by provider and direction.\n"
+             "# TYPE samplemind_ai_tokens_total counter\n");
+    for (int p = 0; p < SM_AI_PROVIDER_COUNT; p++) {
+        addf(&t, "samplemind_ai_tokens_total{provider=\"%s\",direction=\"input\"} %lld\n",
+             sm_ai_provider_name(p), st[p].tokens_in);
+        addf(&t, "samplemind_ai_tokens_total{provider=\"%s\",direction=\"output\"} %lld\n",
+             sm_ai_provider_name(p), st[p].tokens_out);
+    }
+    addf(&t, "# HELP samplemind_ai_cost_dollars_total Estimated dollars spent by provider.\n"
+             "# TYPE samplemind_ai_cost_dollars_total counter\n");
+    for (int p = 0; p < SM_AI_PROVIDER_COUNT; p++)
+        addf(&t, "samplemind_ai_cost_dollars_total{provider=\"%s\"} %.6f\n",
+             sm_ai_provider_name(p), st[p].cost);
+    addf(&t, "# HELP samplemind_ai_upstream_duration_seconds Latency of answered provider "
+             "calls.\n# TYPE samplemind_ai_upstream_duration_seconds histogram\n");
+    for (int p = 0; p < SM_AI_PROVIDER_COUNT; p++) {
+        const char *pn = sm_ai_provider_name(p);
+        unsigned long long cum = 0;
+        for (size_t b = 0; b <= N_LAT; b++) {
+            cum += st[p].lat_bucket[b];
+            if (b < N_LAT)
+                addf(&t,
+                     "samplemind_ai_upstream_duration_seconds_bucket{provider=\"%s\","
+                     "le=\"%g\"} %llu\n",
+                     pn, lat_bounds[b], cum);
+            else
+                addf(&t,
+                     "samplemind_ai_upstream_duration_seconds_bucket{provider=\"%s\","
+                     "le=\"+Inf\"} %llu\n",
+                     pn, cum);
+        }
+        addf(&t, "samplemind_ai_upstream_duration_seconds_sum{provider=\"%s\"} %.6f\n", pn,
+             st[p].latency_ms_sum / 1000.0);
+        addf(&t, "samplemind_ai_upstream_duration_seconds_count{provider=\"%s\"} %llu\n", pn,
+             cum);
+    }
+    addf(&t, "# HELP samplemind_ai_circuit_open 1 when the provider's circuit is open, 0.5 "
+             "half-open.\n# TYPE samplemind_ai_circuit_open gauge\n");
+    for (int p = 0; p < SM_AI_PROVIDER_COUNT; p++)
+        addf(&t, "samplemind_ai_circuit_open{provider=\"%s\"} %s\n", sm_ai_provider_name(p),
+             br[p] == BR_OPEN ? "1" : br[p] == BR_HALF_OPEN ? "0.5" : "0");
+    addf(&t, "# HELP samplemind_ai_spent_today_dollars Paid providers' spending today (UTC).\n"
+             "# TYPE samplemind_ai_spent_today_dollars gauge\n"
+             "samplemind_ai_spent_today_dollars %.6f\n"
+             "# HELP samplemind_ai_upstream_requests_total All upstream HTTP calls.\n"
+             "# TYPE samplemind_ai_upstream_requests_total counter\n"
+             "samplemind_ai_upstream_requests_total %llu\n",
+             spent, upstream);
+    if (ai->cache) {
+        uint64_t c[3];
+        sm_cache_process_counters(ai->cache, c);
+        addf(&t,
+             "# HELP samplemind_ai_cache_lookups_total Cache lookups in this process by result "
+             "(an error also counts as a miss to the caller).\n"
+             "# TYPE samplemind_ai_cache_lookups_total counter\n"
+             "samplemind_ai_cache_lookups_total{result=\"hit\"} %llu\n"
+             "samplemind_ai_cache_lookups_total{result=\"miss\"} %llu\n"
+             "samplemind_ai_cache_lookups_total{result=\"error\"} %llu\n",
+             (unsigned long long)c[0], (unsigned long long)c[1], (unsigned long long)c[2]);
+    }
+    if (t.oom) {
+        sm_free(t.s);
+        return NULL;
+    }
+    return t.s;
 }
 
 struct sync_wait {

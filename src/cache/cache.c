@@ -229,6 +229,20 @@ void sm_cache_stats_get(sm_cache *c, sm_cache_stats *out)
     pthread_mutex_unlock(&c->lock);
 }
 
+void sm_cache_process_counters(sm_cache *c, uint64_t out[3])
+{
+    out[0] = 0;
+    out[1] = 0;
+    out[2] = 0;
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    out[0] = c->hits;
+    out[1] = c->misses;
+    out[2] = c->errors;
+    pthread_mutex_unlock(&c->lock);
+}
+
 char *sm_cache_stats_json(const sm_cache_stats *s)
 {
     uint64_t total = s->hits + s->misses;

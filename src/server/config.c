@@ -156,6 +156,8 @@ int sm__config_defaults(struct sm_srv_config *c)
 
 void sm__config_release(struct sm_srv_config *c)
 {
+    sm_free(c->config_path);
+    c->config_path = NULL;
     for (size_t i = 0; i < N_OPTS; i++) {
         if (opts[i].type == OPT_STR) {
             char **slot = (char **)(void *)((char *)c + opts[i].off);
@@ -201,6 +203,12 @@ int sm__config_load_ini(struct sm_srv_config *c, const char *path, sm_error *err
     if (rc > 0) {
         sm_error_set(err, SM_EUSAGE, "config %s: syntax error on line %d", path, rc);
         return -1;
+    }
+    /* Kept for the modules that read their own sections (the AI router). */
+    char *copy = sm_strdup(path);
+    if (copy) {
+        sm_free(c->config_path);
+        c->config_path = copy;
     }
     return 0;
 }

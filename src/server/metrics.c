@@ -21,7 +21,14 @@ struct route_stats {
     atomic_uint_fast64_t sum_ns;
 };
 
+#define N_HOOKS 16
+
 struct sm_metrics {
+    struct {
+        void (*fn)(struct sm_sbuf *out, void *ud);
+        void *ud;
+    } hook[N_HOOKS];
+    int n_hooks;
     size_t n_routes;
     struct route_stats *routes; /* n_routes + 1 (last: unmatched) */
     atomic_uint_fast64_t analysis_ok;
@@ -66,6 +73,16 @@ static size_t bucket_of(double s)
     while (b < N_BOUNDS && s > bounds[b])
         b++;
     return b;
+}
+
+void sm__metrics_add_hook(struct sm_metrics *m, void (*fn)(struct sm_sbuf *out, void *ud),
+                          void *ud)
+{
+    if (!m || !fn || m->n_hooks >= N_HOOKS)
+        return;
+    m->hook[m->n_hooks].fn = fn;
+    m->hook[m->n_hooks].ud = ud;
+    m->n_hooks++;
 }
 
 void sm__metrics_request(struct sm_metrics *m, int route, int status, double seconds)
@@ -163,4 +180,6 @@ void sm__metrics_render(struct sm_metrics *m, struct sm_sbuf *out,
                   (unsigned long long)ld(&m->analysis_failed));
     histogram(out, "samplemind_analysis_duration_seconds", "", m->analysis_bucket,
               &m->analysis_sum_ns);
+    for (int i = 0; i < m->n_hooks; i++)
+        m->hook[i].fn(out, m->hook[i].ud);
 }

@@ -19,6 +19,7 @@
 #include <samplemind/catalog.h>
 #include <samplemind/log.h>
 
+#include "sbuf.h"
 #include "server.h"
 
 struct ai_ctx {
@@ -299,6 +300,15 @@ static bool ai_component(json_t *out, void *userdata)
     return o != NULL;
 }
 
+static void metrics_lines(struct sm_sbuf *out, void *userdata)
+{
+    struct ai_ctx *ctx = userdata;
+    char *t = sm_ai_metrics_text(ctx->ai);
+    if (t)
+        sm__sbuf_add(out, t, strlen(t));
+    sm_free(t);
+}
+
 static void on_stop(void *userdata)
 {
     struct ai_ctx *ctx = userdata;
@@ -327,7 +337,7 @@ int sm__ai_routes_register(sm_srv *srv, sm_error *err)
         return -1;
     }
     sm_ai_opts o = {0};
-    o.config_path = getenv("SAMPLEMIND_CONFIG");
+    o.config_path = cfg->config_path ? cfg->config_path : getenv("SAMPLEMIND_CONFIG");
     o.cache = ctx->cache;
     o.data_dir = cfg->data_dir;
     ctx->ai = sm_ai_new(&o, err);
@@ -345,7 +355,8 @@ int sm__ai_routes_register(sm_srv *srv, sm_error *err)
         sm__srv_route(srv, "DELETE", "/api/v1/cache", SM_ROUTE_ADMIN, cache_clear, ctx,
                       "Clear the AI answer cache, or one provider's entries (?provider=)") ||
         sm__srv_component(srv, "cache", cache_component, ctx) ||
-        sm__srv_component(srv, "ai", ai_component, ctx) || sm__srv_on_stop(srv, on_stop, ctx)) {
+        sm__srv_component(srv, "ai", ai_component, ctx) ||
+        sm__srv_metrics_hook(srv, metrics_lines, ctx) || sm__srv_on_stop(srv, on_stop, ctx)) {
         sm_error_set(err, SM_EINTERNAL, "cannot register the AI routes");
         on_stop(ctx);
         return -1;

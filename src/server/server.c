@@ -125,6 +125,16 @@ const struct sm_srv_config *sm__srv_config(const sm_srv *srv)
     return &srv->cfg;
 }
 
+int sm__srv_metrics_hook(sm_srv *srv, sm_srv_metrics_fn fn, void *userdata)
+{
+    if (srv->n_mhook >= SM_SRV_MAX_HOOKS || !fn)
+        return -1;
+    srv->mhook[srv->n_mhook].fn = fn;
+    srv->mhook[srv->n_mhook].ud = userdata;
+    srv->n_mhook++;
+    return 0;
+}
+
 int sm__srv_on_stop(sm_srv *srv, void (*fn)(void *userdata), void *userdata)
 {
     if (srv->n_stop >= SM_SRV_MAX_HOOKS)
@@ -1125,6 +1135,8 @@ sm_srv *sm__srv_new(struct sm_srv_config *cfg, char *admin_password, sm_error *e
         sm_error_set(err, SM_ENOMEM, "out of memory");
         goto fail;
     }
+    for (int i = 0; i < srv->n_mhook; i++)
+        sm__metrics_add_hook(srv->metrics, srv->mhook[i].fn, srv->mhook[i].ud);
     return srv;
 fail:
     sm__srv_free(srv);

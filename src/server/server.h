@@ -106,6 +106,7 @@ struct sm_srv_config {
     double login_burst;
     double api_rate;         /* requests per second per token */
     double api_burst;
+    char *config_path;       /* the INI file read (--config / SAMPLEMIND_CONFIG), or NULL */
 };
 
 /* Add a route. \p method is "GET", "POST", "DELETE"...; \p pattern as above.
@@ -125,6 +126,12 @@ int sm__srv_on_stop(sm_srv *srv, void (*fn)(void *userdata), void *userdata);
 typedef bool (*sm_srv_component_fn)(json_t *out, void *userdata);
 int sm__srv_component(sm_srv *srv, const char *name, sm_srv_component_fn fn,
                       void *userdata);
+
+/* A module's lines for /metrics: \p fn appends Prometheus text (with its own # HELP
+ * and # TYPE lines) to \p out; called on a request thread at each scrape. */
+struct sm_sbuf;
+typedef void (*sm_srv_metrics_fn)(struct sm_sbuf *out, void *userdata);
+int sm__srv_metrics_hook(sm_srv *srv, sm_srv_metrics_fn fn, void *userdata);
 
 /* Borrow a catalog handle for this thread (NULL with \p err filled when the
  * catalog cannot open); give it back with sm__srv_catalog_release. */

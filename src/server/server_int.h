@@ -90,6 +90,11 @@ struct sm_srv {
         void *ud;
     } comp[SM_SRV_MAX_HOOKS];
     int n_comp;
+    struct {
+        sm_srv_metrics_fn fn;
+        void *ud;
+    } mhook[SM_SRV_MAX_HOOKS];
+    int n_mhook;
 };
 
 struct sm_req_hdr {

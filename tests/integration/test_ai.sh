@@ -192,8 +192,26 @@ out=$(api "$U/cache/stats")
 check "API cache stats" [ "$(echo "$out" | field '["backend"]')" = sqlite ]
 out=$(api "$U/ai/providers")
 check "API providers" grep -q '"name":"openai"' <<<"$out"
+out=$(api "http://127.0.0.1:$sport/metrics")
+check "metrics: upstream calls per provider" grep -Eq '^samplemind_ai_upstream_calls_total\{provider="openai"\} [1-9]' <<<"$out"
+check "metrics: latency histogram" grep -q '^samplemind_ai_upstream_duration_seconds_bucket{provider="openai",le="+Inf"}' <<<"$out"
+check "metrics: tokens" grep -q '^samplemind_ai_tokens_total{provider="openai",direction="input"}' <<<"$out"
+check "metrics: cost" grep -q '^samplemind_ai_cost_dollars_total{provider="openai"}' <<<"$out"
+check "metrics: cache hits" grep -Eq '^samplemind_ai_cache_lookups_total\{result="hit"\} [1-9]' <<<"$out"
 out=$(api -X DELETE "$U/cache?provider=openai")
 check "API clears by provider" [ "$(echo "$out" | field '["removed"]')" -ge 1 ]
+kill "$serve_pid"; wait "$serve_pid" 2>/dev/null
+
+# 10. The server's AI router reads the --config file (no provider environment).
+unset OPENAI_API_KEY OPENAI_BASE_URL
+printf '[openai]\napi_key = sk-test-from-ini\nbase_url = %s/v1\n' "$MOCK" >"$tmp/srv.ini"
+chmod 600 "$tmp/srv.ini"
+sport=$(free_port)
+"$SM_BIN" --data-dir "$D" --config "$tmp/srv.ini" serve --port "$sport" --access-log off >"$tmp/serve2.log" 2>&1 &
+serve_pid=$!
+for _ in $(seq 100); do curl -s "http://127.0.0.1:$sport/api/v1/health" >/dev/null && break; sleep 0.05; done
+out=$(api -X POST "http://127.0.0.1:$sport/api/v1/ai/analyze" -d "{\"descriptors\":$desc,\"task\":\"mood\",\"provider\":\"openai\",\"no_cache\":true}")
+check "serve --config configures the AI providers" [ "$(echo "$out" | field '["provider"]')" = openai ]
 kill "$serve_pid"; wait "$serve_pid" 2>/dev/null
 
 finish
