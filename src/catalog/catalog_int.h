@@ -89,10 +89,13 @@ struct sm__catalog_backend {
     /* Backend state for ranking words quickly (a snapshot; NULL with err on failure). */
     void *(*fx_text_load)(void *impl, sm_error *err);
     void (*fx_text_free)(void *state);
-    /* Ids (ascending) of the rows whose text matches q's words, with the same
-     * relevance search() reports as the score (new arrays, sm_free). */
-    sm_status (*fx_words)(void *impl, const void *state, const sm_query *q, int64_t **ids,
-                          double **scores, size_t *n, sm_error *err);
+    /* Ids (ascending) of the rows whose text matches q's words. With scores
+     * non-NULL, also the relevance search() reports as the score (new arrays,
+     * sm_free); want (a bitmap by id over ids 0..want_n-1, or NULL for all) limits
+     * the rows that are ranked and returned. */
+    sm_status (*fx_words)(void *impl, const void *state, const sm_query *q,
+                          const uint8_t *want, int64_t want_n, int64_t **ids, double **scores,
+                          size_t *n, sm_error *err);
 };
 
 extern const struct sm__catalog_backend sm__catalog_sqlite;

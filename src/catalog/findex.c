@@ -383,7 +383,7 @@ struct matches {
 };
 
 static sm_status find(const sm_findex *fx, const struct sm__catalog_backend *be, void *impl,
-                      const sm_query *q, struct matches *m, sm_error *err)
+                      const sm_query *q, bool want_scores, struct matches *m, sm_error *err)
 {
     memset(m, 0, sizeof(*m));
     struct plan p;
@@ -401,17 +401,22 @@ static sm_status find(const sm_findex *fx, const struct sm__catalog_backend *be,
                 m->idx[m->n++] = (uint32_t)i;
         return SM_OK;
     }
+    /* Words: one pass over the full-text matches, with their relevance when the
+     * caller wants scores (ranking only the rows the filters keep was measured:
+     * a second pass over the matches costs more than ranking them all). */
     int64_t *wid = NULL;
     double *wscore = NULL;
     size_t wn = 0;
-    rc = be->fx_words(impl, fx->text, q, &wid, &wscore, &wn, err);
+    rc = be->fx_words(impl, fx->text, q, NULL, 0, &wid, want_scores ? &wscore : NULL, &wn, err);
     if (rc != SM_OK)
         return rc;
-    m->score = sm_malloc((fx->n ? fx->n : 1) * sizeof(double));
-    if (!m->score) {
-        sm_free(wid);
-        sm_free(wscore);
-        return sm_error_set(err, SM_ENOMEM, "findex: out of memory");
+    if (want_scores) {
+        m->score = sm_malloc((fx->n ? fx->n : 1) * sizeof(double));
+        if (!m->score) {
+            sm_free(wid);
+            sm_free(wscore);
+            return sm_error_set(err, SM_ENOMEM, "findex: out of memory");
+        }
     }
     /* Both lists ascend by id: a merge. */
     size_t i = 0;
@@ -422,7 +427,8 @@ static sm_status find(const sm_findex *fx, const struct sm__catalog_backend *be,
             break;
         if (fx->id[i] != wid[w] || !row_matches(fx, &p, i))
             continue;
-        m->score[i] = wscore[w];
+        if (want_scores)
+            m->score[i] = wscore[w];
         m->idx[m->n++] = (uint32_t)i;
     }
     sm_free(wid);
@@ -508,7 +514,7 @@ sm_status sm_findex_search(const sm_findex *fx, sm_catalog *cat, const sm_query 
     if (rc != SM_OK)
         return rc;
     struct matches m;
-    rc = find(fx, be, impl, q, &m, err);
+    rc = find(fx, be, impl, q, true, &m, err);
     if (rc != SM_OK) {
         be->read_end(impl);
         sm_free(m.idx);
@@ -571,7 +577,7 @@ sm_status sm_findex_search_ids(const sm_findex *fx, sm_catalog *cat, const sm_qu
     *ids = NULL;
     *n = 0;
     struct matches m;
-    sm_status rc = find(fx, be, impl, q, &m, err);
+    sm_status rc = find(fx, be, impl, q, false, &m, err);
     if (rc == SM_OK) {
         *ids = sm_malloc((m.n ? m.n : 1) * sizeof(int64_t));
         if (!*ids) {

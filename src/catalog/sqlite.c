@@ -1875,6 +1875,13 @@ static void bm25_data_free(void *p)
     sm_free(b);
 }
 
+/* The pointer argument of sm_bm25: token counts, and the rows wanted. */
+struct bm25_args {
+    const struct docsizes *ds;
+    const uint8_t *want;   /* bitmap by id, NULL for every row */
+    int64_t want_n;
+};
+
 static void sm_bm25(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
                     int n_val, sqlite3_value **val)
 {
@@ -1921,7 +1928,16 @@ static void sm_bm25(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_conte
             return;
         }
     }
-    const struct docsizes *ds = n_val > 0 ? sqlite3_value_pointer(val[0], "sm_docsizes") : NULL;
+    const struct bm25_args *args = n_val > 0 ? sqlite3_value_pointer(val[0], "sm_bm25") : NULL;
+    const struct docsizes *ds = args ? args->ds : NULL;
+    if (args && args->want) {
+        /* A row no filter lets through is not ranked (NULL). */
+        sqlite3_int64 id = api->xRowid(fts);
+        if (id < 0 || id >= args->want_n || !(args->want[id >> 3] & (1u << (id & 7)))) {
+            sqlite3_result_null(ctx);
+            return;
+        }
+    }
     for (int i = 0; i < data->n_phrase; i++)
         data->freq[i] = 0.0;
     int n_inst = 0;
@@ -1982,47 +1998,56 @@ static int register_bm25(sqlite3 *h)
     return api->xCreateFunction(api, "sm_bm25", NULL, sm_bm25, NULL) == SQLITE_OK ? 0 : -1;
 }
 
-static sm_status db_fx_words(void *impl, const void *state, const sm_query *q, int64_t **ids,
-                             double **scores, size_t *n, sm_error *err)
+static sm_status db_fx_words(void *impl, const void *state, const sm_query *q,
+                             const uint8_t *want, int64_t want_n, int64_t **ids, double **scores,
+                             size_t *n, sm_error *err)
 {
     struct db *d = impl;
     *ids = NULL;
-    *scores = NULL;
+    if (scores)
+        *scores = NULL;
     *n = 0;
-    if (!d->has_bm25)
+    if (scores && !d->has_bm25)
         return sm_error_set(err, SM_EINTERNAL, "catalog: FTS5 ranking is not available");
     char *fts = fts_expr(q);
     if (!fts)
         return sm_error_set(err, SM_ENOMEM, "catalog: out of memory");
     sqlite3_stmt *st = prep(d,
-                            "SELECT rowid, sm_bm25(samples_fts, ?2) FROM samples_fts WHERE "
-                            "samples_fts MATCH ?1 ORDER BY rowid",
+                            scores ? "SELECT rowid, sm_bm25(samples_fts, ?2) FROM samples_fts "
+                                     "WHERE samples_fts MATCH ?1 ORDER BY rowid"
+                                   : "SELECT rowid FROM samples_fts WHERE samples_fts MATCH ?1 "
+                                     "ORDER BY rowid",
                             err);
     if (!st) {
         sm_free(fts);
         return err ? err->code : SM_EIO;
     }
+    struct bm25_args args = {state, want, want_n};
     sqlite3_bind_text(st, 1, fts, -1, SQLITE_STATIC);
-    sqlite3_bind_pointer(st, 2, (void *)(uintptr_t)state, "sm_docsizes", NULL);
+    if (scores)
+        sqlite3_bind_pointer(st, 2, &args, "sm_bm25", NULL);
     size_t cap = 0;
     sm_status rc = SM_OK;
     int r;
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (scores && sqlite3_column_type(st, 1) == SQLITE_NULL)
+            continue; /* not wanted */
         if (*n == cap) {
             cap = cap ? cap * 2 : 1024;
             int64_t *ni = sm_realloc(*ids, cap * sizeof(int64_t));
             if (ni)
                 *ids = ni;
-            double *ns = sm_realloc(*scores, cap * sizeof(double));
+            double *ns = scores ? sm_realloc(*scores, cap * sizeof(double)) : NULL;
             if (ns)
                 *scores = ns;
-            if (!ni || !ns) {
+            if (!ni || (scores && !ns)) {
                 rc = sm_error_set(err, SM_ENOMEM, "catalog: out of memory");
                 break;
             }
         }
         (*ids)[*n] = sqlite3_column_int64(st, 0);
-        (*scores)[*n] = sqlite3_column_double(st, 1);
+        if (scores)
+            (*scores)[*n] = sqlite3_column_double(st, 1);
         (*n)++;
     }
     if (rc == SM_OK && r != SQLITE_DONE)
@@ -2031,9 +2056,11 @@ static sm_status db_fx_words(void *impl, const void *state, const sm_query *q, i
     sm_free(fts);
     if (rc != SM_OK) {
         sm_free(*ids);
-        sm_free(*scores);
         *ids = NULL;
-        *scores = NULL;
+        if (scores) {
+            sm_free(*scores);
+            *scores = NULL;
+        }
         *n = 0;
     }
     return rc;
