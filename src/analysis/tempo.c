@@ -46,8 +46,9 @@
  * the level whose half-beats the hats sound and whose sixteenths they leave
  * empty. So a half-time pattern (snare on 3, eighth hats) is reported at the
  * full tempo the hats imply (140, not 70), a backbeat with eighth hats at its own
- * rate. Chords overrule hats: when the chord-change novelty finds a level
- * (CHORD CHANGES below, score >= 0.05), the candidate of 4 beats per change
+ * rate. Without any high-band onset in the loop the salience winner stays.
+ * Chords overrule hats: when the chord-change novelty finds a level (CHORD
+ * CHANGES below, score >= 0.05) and one candidate has 4 beats per change, it
  * wins. Weights chosen on development seeds 2-4 only.
  * The loop is accepted when its best phase is within 12 % of a beat of the start
  * (a loop starts on a beat), it sounds to its end (the last onset within 2 beats,
@@ -87,7 +88,8 @@
  *    other beat are at least 1.6x stronger than those between them, the accented
  *    pulse at half the rate is reported (a fast strong/weak alternation is a
  *    slower beat with off-beats; a fast uniform pulse stays fast).
- *  - Loops: the level is chosen by the loop rule above, not by the accent rule.
+ *  - Loops: the level is chosen by the loop rule above (salience, then drum roles
+ *    and chords), not by the accent rule.
  *  - bpm_alternatives: half and double of the reported tempo, when in 50-220 BPM.
  *
  * HAS TEMPO: frames quieter than -70 dBFS are ignored; confidence is the pulse
