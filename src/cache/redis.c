@@ -1,8 +1,14 @@
 /* The Redis cache backend (hiredis): a small pool of connections with operation
  * timeouts; a broken connection is dropped and made again on a later call, at most
  * once per reconnect interval. Keys live under "sm:ai:", counters in the hash
- * "sm:stats:ai" (shared by every process using the server). */
+ * "sm:stats:ai" (shared by every process using the server).
+ *
+ * A lookup is a plain GET. Hits and misses are counted in the process and added to
+ * the shared hash with HINCRBY pipelined behind a later GET (one round trip, at most
+ * every FLUSH_MS), and at stats and close: the cluster-wide counters lag by at most
+ * FLUSH_MS while requests flow. */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,21 +22,14 @@
 #include "cache/cache_int.h"
 
 #define POOL 4
+#define FLUSH_MS 100.0
 #define NS "sm:ai:"
 #define STATS_KEY "sm:stats:ai"
-
-/* Reads the value and counts the hit or miss in one round trip. */
-static const char get_script[] =
-    "local v = redis.call('GET', KEYS[1]) "
-    "if v then redis.call('HINCRBY', KEYS[2], 'hits', 1) "
-    "else redis.call('HINCRBY', KEYS[2], 'misses', 1) end "
-    "return v";
 
 struct conn {
     pthread_mutex_t lock;
     redisContext *ctx;
     double last_attempt_ms;
-    char sha[41]; /* the loaded get_script, "" until loaded */
 };
 
 struct redis_cache {
@@ -42,7 +41,9 @@ struct redis_cache {
     long reconnect_ms;
     struct conn pool[POOL];
     unsigned next; /* round-robin start */
-    pthread_mutex_t next_lock;
+    pthread_mutex_t next_lock; /* next and the pending counters */
+    uint64_t p_hits, p_misses; /* counted here, not yet in the shared hash */
+    double last_flush_ms;
 };
 
 static struct timeval tv_ms(long ms)
@@ -58,7 +59,6 @@ static void drop(struct conn *c)
     if (c->ctx)
         redisFree(c->ctx);
     c->ctx = NULL;
-    c->sha[0] = '\0';
 }
 
 /* Connects c if needed and allowed; 0 when usable. */
@@ -108,16 +108,6 @@ static int ensure(struct redis_cache *r, struct conn *c, char *why, size_t whyle
             return -1;
         }
     }
-    rep = redisCommand(ctx, "SCRIPT LOAD %s", get_script);
-    if (rep && rep->type == REDIS_REPLY_STRING && rep->len == 40)
-        memcpy(c->sha, rep->str, 41);
-    if (rep)
-        freeReplyObject(rep);
-    if (!rep) {
-        snprintf(why, whylen, "redis %s:%d: %s", r->host, r->port, ctx->errstr);
-        drop(c);
-        return -1;
-    }
     SM_LOG(SM_LOG_INFO, "cache: connected to redis %s:%d/%d", r->host, r->port, r->db);
     return 0;
 }
@@ -153,6 +143,72 @@ static int broken(struct redis_cache *r, struct conn *c, char *why, size_t whyle
     return -1;
 }
 
+/* Takes the pending counters when a flush is due (or \p force); 0 when none. */
+static int take_pending(struct redis_cache *r, bool force, uint64_t *h, uint64_t *m)
+{
+    double t = sm__cache_now_ms();
+    pthread_mutex_lock(&r->next_lock);
+    *h = 0;
+    *m = 0;
+    if ((r->p_hits || r->p_misses) && (force || t - r->last_flush_ms >= FLUSH_MS)) {
+        *h = r->p_hits;
+        *m = r->p_misses;
+        r->p_hits = 0;
+        r->p_misses = 0;
+        r->last_flush_ms = t;
+    }
+    pthread_mutex_unlock(&r->next_lock);
+    return *h || *m;
+}
+
+static void put_back(struct redis_cache *r, uint64_t h, uint64_t m)
+{
+    pthread_mutex_lock(&r->next_lock);
+    r->p_hits += h;
+    r->p_misses += m;
+    pthread_mutex_unlock(&r->next_lock);
+}
+
+/* Queues the HINCRBYs of h and m on c (pipelined); returns how many replies follow. */
+static int append_counts(struct conn *c, uint64_t h, uint64_t m)
+{
+    int n = 0;
+    if (h && redisAppendCommand(c->ctx, "HINCRBY %s hits %llu", STATS_KEY,
+                                (unsigned long long)h) == REDIS_OK)
+        n++;
+    if (m && redisAppendCommand(c->ctx, "HINCRBY %s misses %llu", STATS_KEY,
+                                (unsigned long long)m) == REDIS_OK)
+        n++;
+    return n;
+}
+
+/* Reads n pipelined replies; 0 when all came. */
+static int drain(struct conn *c, int n)
+{
+    for (int i = 0; i < n; i++) {
+        void *rep = NULL;
+        if (redisGetReply(c->ctx, &rep) != REDIS_OK || !rep)
+            return -1;
+        freeReplyObject(rep);
+    }
+    return 0;
+}
+
+/* Adds the pending counters to the shared hash now (stats, close). */
+static void flush_counts(struct redis_cache *r, struct conn *c)
+{
+    uint64_t h;
+    uint64_t m;
+    if (!c->ctx || !take_pending(r, true, &h, &m))
+        return;
+    int n = append_counts(c, h, m);
+    if (drain(c, n) != 0) {
+        char why[256];
+        broken(r, c, why, sizeof(why));
+        put_back(r, h, m);
+    }
+}
+
 static int rd_get(void *impl, const char *key, char **value, size_t *len, char *why,
                   size_t whylen)
 {
@@ -160,20 +216,25 @@ static int rd_get(void *impl, const char *key, char **value, size_t *len, char *
     struct conn *c = take(r);
     int result = -1;
     if (ensure(r, c, why, whylen) == 0) {
-        redisReply *rep;
         char full[SM_CACHE_KEY_SIZE + 8];
         snprintf(full, sizeof(full), NS "%s", key);
-        if (c->sha[0])
-            rep = redisCommand(c->ctx, "EVALSHA %s 2 %s %s", c->sha, full, STATS_KEY);
-        else
-            rep = redisCommand(c->ctx, "EVAL %s 2 %s %s", get_script, full, STATS_KEY);
-        if (rep && rep->type == REDIS_REPLY_ERROR && !strncmp(rep->str, "NOSCRIPT", 8)) {
-            freeReplyObject(rep);
-            c->sha[0] = '\0';
-            rep = redisCommand(c->ctx, "EVAL %s 2 %s %s", get_script, full, STATS_KEY);
+        redisReply *rep = NULL;
+        uint64_t h = 0;
+        uint64_t m = 0;
+        int extra = 0;
+        if (redisAppendCommand(c->ctx, "GET %s", full) == REDIS_OK) {
+            if (take_pending(r, false, &h, &m))
+                extra = append_counts(c, h, m);
+            void *v = NULL;
+            if (redisGetReply(c->ctx, &v) == REDIS_OK)
+                rep = v;
         }
-        if (!rep) {
+        if (!rep || drain(c, extra) != 0) {
+            if (rep)
+                freeReplyObject(rep);
+            rep = NULL;
             broken(r, c, why, whylen);
+            put_back(r, h, m);
         } else if (rep->type == REDIS_REPLY_STRING) {
             char *v = sm_malloc(rep->len + 1);
             if (v) {
@@ -195,6 +256,8 @@ static int rd_get(void *impl, const char *key, char **value, size_t *len, char *
             freeReplyObject(rep);
     }
     give(c);
+    if (result >= 0)
+        put_back(r, result == 1 ? 1 : 0, result == 0 ? 1 : 0);
     return result;
 }
 
@@ -264,6 +327,10 @@ static int rd_clear(void *impl, const char *provider, uint64_t *removed, char *w
             freeReplyObject(rep);
         } while (strcmp(cursor, "0"));
         if (result == 0 && !provider) {
+            pthread_mutex_lock(&r->next_lock);
+            r->p_hits = 0;
+            r->p_misses = 0;
+            pthread_mutex_unlock(&r->next_lock);
             redisReply *d = redisCommand(c->ctx, "DEL %s", STATS_KEY);
             if (d)
                 freeReplyObject(d);
@@ -311,7 +378,8 @@ static int rd_stats(void *impl, sm_cache_stats *out)
     int result = -1;
     char why[256];
     if (ensure(r, c, why, sizeof(why)) == 0) {
-        redisReply *rep = redisCommand(c->ctx, "HGETALL %s", STATS_KEY);
+        flush_counts(r, c);
+        redisReply *rep = c->ctx ? redisCommand(c->ctx, "HGETALL %s", STATS_KEY) : NULL;
         if (!rep) {
             broken(r, c, why, sizeof(why));
         } else {
@@ -352,6 +420,10 @@ static void rd_close(void *impl)
     struct redis_cache *r = impl;
     if (!r)
         return;
+    /* The counts not yet shared, on a connection that is still up. */
+    for (int i = 0; i < POOL && (r->p_hits || r->p_misses); i++)
+        if (r->pool[i].ctx)
+            flush_counts(r, &r->pool[i]);
     for (int i = 0; i < POOL; i++) {
         drop(&r->pool[i]);
         pthread_mutex_destroy(&r->pool[i].lock);
