@@ -87,6 +87,9 @@ echo 'bench-password-1' | "$bin" --data-dir "$D" user add bench --role admin --p
 key=$("$bin" --data-dir "$D" --json apikey create bench wrk | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
 desc='{"path":"/lib/Kicks/Kick_01.wav","duration":0.45,"loop":false,"loudness":{"integrated_lufs":-6.5,"true_peak_dbtp":0.4},"tempo":null,"key":null,"category":{"label":"kick"},"timbre":{"brightness":30,"warmth":60,"hardness":80,"depth":85,"roughness":20,"boominess":70}}'
 body="{\"descriptors\":$desc,\"task\":\"genre\",\"provider\":\"openai\"}"
+cat >"$tmp/auth.lua" <<EOF
+wrk.headers["Authorization"] = "Bearer $key"
+EOF
 cat >"$tmp/post.lua" <<EOF
 wrk.method = "POST"
 wrk.body = [[$body]]
@@ -136,6 +139,11 @@ serve_run() { # NAME CACHE_URL
     wrk -t1 -c4 -d1s "$u/api/v1/health" >/dev/null 2>&1 || true
     for c in 1 64; do
         row "samplemind GET /api/v1/health" "$c" $(wrk_run "$u/api/v1/health" "$c")
+        # The floor of any authenticated request: token check, then a 404.
+        if [ "$name" = sqlite ]; then
+            row "samplemind GET jobs/0 (API key check, 404)" "$c" \
+                $(wrk_run "$u/api/v1/jobs/0" "$c" "$tmp/auth.lua")
+        fi
         row "samplemind POST ai/analyze cached ($name)" "$c" $(wrk_run "$u/api/v1/ai/analyze" "$c" "$tmp/post.lua")
     done
     kill "$pid"
