@@ -22,7 +22,8 @@ struct sm_vindex {
     /* int8 copy for a first pass that reads a quarter of the bytes: row i is
      * about scale[i] * q8[i]; qerr bounds |dot(v_i, u) - scale_i dot(q8_i, u)|
      * for every unit u (the largest over all rows). */
-    int8_t *q8;
+    int8_t *q8;    /* n * qdim: dim rounded up to 16, zero-padded */
+    size_t qdim;
     float *scale;
     float qerr;
 };
@@ -42,6 +43,7 @@ sm_vindex *sm_vindex_new(size_t dim, sm_error *err)
         return NULL;
     }
     vx->dim = dim;
+    vx->qdim = (dim + 15) & ~(size_t)15;
     vx->sorted = true;
     return vx;
 }
@@ -81,7 +83,7 @@ sm_status sm_vindex_add(sm_vindex *vx, int64_t id, const float *v, sm_error *err
         if (!ni)
             return sm_error_set(err, SM_ENOMEM, "vindex: out of memory at %zu vectors", vx->n);
         vx->ids = ni;
-        int8_t *nq = sm_realloc(vx->q8, cap * vx->dim);
+        int8_t *nq = sm_realloc(vx->q8, cap * vx->qdim);
         if (!nq)
             return sm_error_set(err, SM_ENOMEM, "vindex: out of memory at %zu vectors", vx->n);
         vx->q8 = nq;
@@ -110,11 +112,13 @@ sm_status sm_vindex_add(sm_vindex *vx, int64_t id, const float *v, sm_error *err
     for (size_t i = 0; i < vx->dim; i++)
         amax = fabsf(row[i]) > amax ? fabsf(row[i]) : amax;
     float scale = amax > 0.0f ? amax / 127.0f : 1.0f;
-    int8_t *qrow = vx->q8 + vx->n * vx->dim;
+    int8_t *qrow = vx->q8 + vx->n * vx->qdim;
     for (size_t i = 0; i < vx->dim; i++) {
         float r = roundf(row[i] / scale);
         qrow[i] = (int8_t)(r > 127.0f ? 127.0f : r < -127.0f ? -127.0f : r);
     }
+    for (size_t i = vx->dim; i < vx->qdim; i++)
+        qrow[i] = 0;
     vx->scale[vx->n] = scale;
     float bound = scale * 0.5f * sqrtf((float)vx->dim) * 1.01f + 1e-5f;
     if (bound > vx->qerr)
@@ -167,11 +171,13 @@ static float dot(const float *restrict a, const float *restrict b, size_t n)
     return (s0 + s1) + (s2 + s3);
 }
 
-/* Integer dot product of a stored int8 row and the int16 query: one loop gcc
- * turns into multiply-add instructions on 8 or 16 lanes. */
+/* Integer dot product of a stored int8 row and the int16 query, n a multiple of
+ * 16 (rows are zero-padded): one loop gcc turns into multiply-add instructions
+ * with no scalar tail. */
 static int32_t dot_q8(const int8_t *restrict a, const int16_t *restrict b, size_t n)
 {
     int32_t s = 0;
+    n &= ~(size_t)15;
     for (size_t i = 0; i < n; i++)
         s += (int32_t)a[i] * (int32_t)b[i];
     return s;
@@ -296,7 +302,7 @@ size_t sm_vindex_search(const sm_vindex *vx, const float *q, size_t k, int64_t e
     float q16_scale = 0.0f;
     float q16_err = 0.0f;
     if (!allow && vx->n >= QUANT_MIN && k * 8 < vx->n && dim <= 256)
-        q16 = sm_malloc(dim * sizeof(int16_t));
+        q16 = sm_calloc(vx->qdim, sizeof(int16_t));
     if (q16) {
         /* The query with 15 bits per element; its rounding adds to the bound. */
         float amax = 0.0f;
@@ -318,7 +324,7 @@ size_t sm_vindex_search(const sm_vindex *vx, const float *q, size_t k, int64_t e
         if (c.d && c.idx) {
             for (size_t i = 0; i < vx->n; i++) {
                 float ad = 1.0f - vx->scale[i] * q16_scale *
-                                      (float)dot_q8(vx->q8 + i * dim, q16, dim);
+                                      (float)dot_q8(vx->q8 + i * vx->qdim, q16, vx->qdim);
                 if (c.n == kc && !(ad < c.d[0]))
                     continue;
                 if (exclude_id != 0 && vx->ids[i] == exclude_id)
