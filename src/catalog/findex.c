@@ -145,63 +145,6 @@ static int load_tag(const char *tag, int64_t id, void *ud)
     return 0;
 }
 
-/* Sorting with a context (qsort has none): heap sort of row indexes. */
-typedef int (*cmp_fn)(const sm_findex *fx, uint32_t a, uint32_t b, const void *ctx);
-
-static void sift(uint32_t *v, size_t n, size_t i, cmp_fn cmp, const sm_findex *fx,
-                 const void *ctx)
-{
-    for (;;) {
-        size_t l = 2 * i + 1;
-        size_t r = l + 1;
-        size_t m = i;
-        if (l < n && cmp(fx, v[l], v[m], ctx) > 0)
-            m = l;
-        if (r < n && cmp(fx, v[r], v[m], ctx) > 0)
-            m = r;
-        if (m == i)
-            return;
-        uint32_t t = v[i];
-        v[i] = v[m];
-        v[m] = t;
-        i = m;
-    }
-}
-
-static void heap_sort(uint32_t *v, size_t n, cmp_fn cmp, const sm_findex *fx, const void *ctx)
-{
-    if (n < 2)
-        return;
-    for (size_t i = n / 2; i-- > 0;)
-        sift(v, n, i, cmp, fx, ctx);
-    for (size_t end = n - 1; end > 0; end--) {
-        uint32_t t = v[0];
-        v[0] = v[end];
-        v[end] = t;
-        sift(v, end, 0, cmp, fx, ctx);
-    }
-}
-
-/* Keep the k first of v[0..n) (in cmp order) in v[0..k), sorted. */
-static void top_k(uint32_t *v, size_t n, size_t k, cmp_fn cmp, const sm_findex *fx,
-                  const void *ctx)
-{
-    if (k >= n) {
-        heap_sort(v, n, cmp, fx, ctx);
-        return;
-    }
-    /* A max-heap of the k best: its root is the worst kept. */
-    for (size_t i = k / 2; i-- > 0;)
-        sift(v, k, i, cmp, fx, ctx);
-    for (size_t i = k; i < n; i++) {
-        if (cmp(fx, v[i], v[0], ctx) < 0) {
-            v[0] = v[i];
-            sift(v, k, 0, cmp, fx, ctx);
-        }
-    }
-    heap_sort(v, k, cmp, fx, ctx);
-}
-
 /* Ranks from the backend's orders: row index of an id by binary search. */
 static size_t row_of(const sm_findex *fx, int64_t id)
 {
@@ -436,67 +379,108 @@ static sm_status find(const sm_findex *fx, const struct sm__catalog_backend *be,
     return SM_OK;
 }
 
-struct order {
-    int sort;
-    int field;
-    bool desc;
-    const double *score;
+/* Sorting: every match gets a 64-bit key that orders as the SQL path's ORDER BY
+ * does, with the row index (= id order) breaking ties; a bounded heap keeps the
+ * page. */
+struct kv {
+    uint64_t key;
+    uint32_t idx;
 };
 
-static int cmp_double(double x, double y)
+static bool kv_less(const struct kv *a, const struct kv *b)
 {
-    return (x > y) - (x < y);
+    return a->key < b->key || (a->key == b->key && a->idx < b->idx);
 }
 
-static int cmp_i64(int64_t x, int64_t y)
+static void kv_sift(struct kv *v, size_t n, size_t i)
 {
-    return (x > y) - (x < y);
+    for (;;) {
+        size_t l = 2 * i + 1;
+        size_t r = l + 1;
+        size_t m = i;
+        if (l < n && kv_less(&v[m], &v[l]))
+            m = l;
+        if (r < n && kv_less(&v[m], &v[r]))
+            m = r;
+        if (m == i)
+            return;
+        struct kv t = v[i];
+        v[i] = v[m];
+        v[m] = t;
+        i = m;
+    }
 }
 
-static int cmp_u32(uint32_t x, uint32_t y)
+static void kv_heap_sort(struct kv *v, size_t n)
 {
-    return (x > y) - (x < y);
+    if (n < 2)
+        return;
+    for (size_t i = n / 2; i-- > 0;)
+        kv_sift(v, n, i);
+    for (size_t end = n - 1; end > 0; end--) {
+        struct kv t = v[0];
+        v[0] = v[end];
+        v[end] = t;
+        kv_sift(v, end, 0);
+    }
+}
+
+/* Keep the k first of v[0..n) in v[0..k), sorted. */
+static void kv_top_k(struct kv *v, size_t n, size_t k)
+{
+    if (k >= n) {
+        kv_heap_sort(v, n);
+        return;
+    }
+    for (size_t i = k / 2; i-- > 0;)
+        kv_sift(v, k, i);
+    for (size_t i = k; i < n; i++) {
+        if (kv_less(&v[i], &v[0])) {
+            v[0] = v[i];
+            kv_sift(v, k, 0);
+        }
+    }
+    kv_heap_sort(v, k);
+}
+
+/* A double as an unsigned key of the same order (-0 = +0; never NaN here). */
+static uint64_t dkey(double x, bool desc)
+{
+    if (!(x < 0.0) && !(x > 0.0))
+        x = 0.0;
+    uint64_t b;
+    memcpy(&b, &x, sizeof(b));
+    b = (b & 0x8000000000000000ull) ? ~b : b | 0x8000000000000000ull;
+    return desc ? ~b : b;
+}
+
+static uint64_t dir32(uint32_t x, bool desc)
+{
+    return desc ? (uint64_t)(uint32_t)~x : (uint64_t)x;
 }
 
 /* The ORDER BY of the SQL path (sqlite.c, db_search), term for term. */
-static int cmp_order(const sm_findex *fx, uint32_t a, uint32_t b, const void *ctx)
+static uint64_t sort_key(const sm_findex *fx, int sort, int field, bool desc,
+                         const double *score, uint32_t i)
 {
-    const struct order *o = ctx;
-    int s = o->desc ? -1 : 1;
-    int c;
-    switch (o->sort) {
-        case SM_SORT_RELEVANCE:
-            c = s * cmp_double(o->score[a], o->score[b]);
-            return c ? c : cmp_i64(fx->id[a], fx->id[b]);
-        case SM_SORT_NAME:
-            c = s * cmp_u32(fx->name_rank[a], fx->name_rank[b]);
-            return c ? c : cmp_u32(fx->path_rank[a], fx->path_rank[b]);
+    switch (sort) {
+        case SM_SORT_RELEVANCE: /* rank, id */
+            return dkey(score[i], desc);
+        case SM_SORT_NAME: /* name NOCASE, path (ascending) */
+            return dir32(fx->name_rank[i], desc) << 32 | fx->path_rank[i];
         case SM_SORT_ID:
-            return s * cmp_i64(fx->id[a], fx->id[b]);
-        case SM_SORT_KEY: {
-            bool na = fx->key_sort[a] < 0;
-            bool nb = fx->key_sort[b] < 0;
-            if (na != nb)
-                return na ? 1 : -1;
-            c = s * cmp_i64(fx->key_sort[a], fx->key_sort[b]);
-            return c ? c : cmp_i64(fx->id[a], fx->id[b]);
-        }
-        case SM_SORT_CATEGORY:
-            c = s * cmp_u32(fx->category[a], fx->category[b]);
-            return c ? c : cmp_u32(fx->path_rank[a], fx->path_rank[b]);
-        case SM_SORT_FIELD: {
-            double x = fx->field[o->field][a];
-            double y = fx->field[o->field][b];
-            bool na = isnan(x);
-            bool nb = isnan(y);
-            if (na != nb)
-                return na ? 1 : -1;
-            c = na ? 0 : s * cmp_double(x, y);
-            return c ? c : cmp_i64(fx->id[a], fx->id[b]);
+            return desc ? UINT64_MAX - i : i;
+        case SM_SORT_KEY: /* NULL last, Camelot number and letter, id */
+            return fx->key_sort[i] < 0 ? UINT64_MAX : dir32((uint32_t)fx->key_sort[i], desc);
+        case SM_SORT_CATEGORY: /* category, path (ascending) */
+            return dir32(fx->category[i], desc) << 32 | fx->path_rank[i];
+        case SM_SORT_FIELD: { /* NULL last, value, id */
+            double x = fx->field[field][i];
+            return isnan(x) ? UINT64_MAX : dkey(x, desc);
         }
         case SM_SORT_PATH:
         default:
-            return s * cmp_u32(fx->path_rank[a], fx->path_rank[b]);
+            return dir32(fx->path_rank[i], desc);
     }
 }
 
@@ -522,26 +506,40 @@ sm_status sm_findex_search(const sm_findex *fx, sm_catalog *cat, const sm_query 
         /* The backend cannot rank words here: the SQL path answers instead. */
         return rc == SM_EINTERNAL ? be->search(impl, q, out, err) : rc;
     }
-    struct order o = {SM_SORT_PATH, 0, q->sort_desc, m.score};
+    int sort = SM_SORT_PATH;
+    int field = 0;
     switch (q->sort) {
         case SM_SORT_DEFAULT:
         case SM_SORT_RELEVANCE:
-            o.sort = q->n_words ? SM_SORT_RELEVANCE : SM_SORT_PATH;
+            sort = q->n_words ? SM_SORT_RELEVANCE : SM_SORT_PATH;
             break;
         case SM_SORT_FIELD:
-            o.sort = q->sort_field >= 0 && q->sort_field < SM_QF_COUNT ? SM_SORT_FIELD
-                                                                         : SM_SORT_ID;
-            o.field = q->sort_field;
+            sort = q->sort_field >= 0 && q->sort_field < SM_QF_COUNT ? SM_SORT_FIELD : SM_SORT_ID;
+            field = q->sort_field;
             break;
         default:
-            o.sort = q->sort;
+            sort = q->sort;
             break;
     }
     size_t first = q->offset < m.n ? q->offset : m.n;
     size_t end = m.n;
     if (q->limit > 0 && q->limit < m.n - first)
         end = first + q->limit;
-    top_k(m.idx, m.n, end, cmp_order, fx, &o);
+    struct kv *kv = sm_malloc((m.n ? m.n : 1) * sizeof(*kv));
+    if (!kv) {
+        be->read_end(impl);
+        sm_free(m.idx);
+        sm_free(m.score);
+        return sm_error_set(err, SM_ENOMEM, "findex: out of memory");
+    }
+    for (size_t i = 0; i < m.n; i++) {
+        kv[i].key = sort_key(fx, sort, field, q->sort_desc, m.score, m.idx[i]);
+        kv[i].idx = m.idx[i];
+    }
+    kv_top_k(kv, m.n, end);
+    for (size_t i = 0; i < end; i++)
+        m.idx[i] = kv[i].idx;
+    sm_free(kv);
     for (size_t i = first; i < end && rc == SM_OK; i++) {
         sm_sample *s = sm__sample_list_push(out);
         if (!s) {
