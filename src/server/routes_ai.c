@@ -6,10 +6,12 @@
  * suspended: the server thread goes back to work and the answer is completed
  * later from the HTTP client's thread when the provider replies. */
 #include <limits.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -116,9 +118,199 @@ static void on_answer(sm_ai_answer *a, void *userdata)
     }
 }
 
+/* ------------------------------------------------ the cached path's body scan */
+
+struct scan {
+    const char *task;
+    size_t task_n;
+    const char *provider; /* NULL: absent or null */
+    size_t provider_n;
+    const char *model;
+    size_t model_n;
+    const char *desc; /* the descriptors object's bytes as sent */
+    size_t desc_n;
+};
+
+static const char *skip_ws(const char *p, const char *e)
+{
+    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* A plain string (printable ASCII, no escapes) at p; its end, or NULL. */
+static const char *plain_string(const char *p, const char *e, const char **s, size_t *n)
+{
+    if (p >= e || *p != '"')
+        return NULL;
+    const char *q = ++p;
+    while (q < e && *q != '"') {
+        if (*q == '\\' || (unsigned char)*q < 0x20 || (unsigned char)*q >= 0x7f)
+            return NULL;
+        q++;
+    }
+    if (q >= e)
+        return NULL;
+    *s = p;
+    *n = (size_t)(q - p);
+    return q + 1;
+}
+
+/* The end of the object at p, following strings and nesting only. Exact for valid
+ * JSON; the bytes are trusted only when they key a stored answer, and every stored
+ * key came from bytes the full parser accepted. */
+static const char *object_end(const char *p, const char *e)
+{
+    if (p >= e || *p != '{')
+        return NULL;
+    int depth = 0;
+    for (; p < e; p++) {
+        char ch = *p;
+        if (ch == '"') {
+            for (p++; p < e && *p != '"'; p++)
+                if (*p == '\\')
+                    p++;
+            if (p >= e)
+                return NULL;
+        } else if (ch == '{' || ch == '[') {
+            if (++depth > 64)
+                return NULL;
+        } else if (ch == '}' || ch == ']') {
+            if (--depth == 0)
+                return ch == '}' ? p + 1 : NULL;
+        }
+    }
+    return NULL;
+}
+
+/* Reads a body made only of task, provider, model, descriptors (an object) and
+ * no_cache: false, each once; anything else (file_id, other keys, escapes) is left
+ * to the full parser. \return true when the body has that shape. */
+static bool scan_body(const char *p, size_t len, struct scan *sc)
+{
+    memset(sc, 0, sizeof(*sc));
+    const char *e = p + len;
+    unsigned seen = 0;
+    p = skip_ws(p, e);
+    if (p >= e || *p != '{')
+        return false;
+    p = skip_ws(p + 1, e);
+    while (p < e && *p != '}') {
+        const char *k;
+        size_t kn;
+        p = plain_string(p, e, &k, &kn);
+        if (!p)
+            return false;
+        p = skip_ws(p, e);
+        if (p >= e || *p != ':')
+            return false;
+        p = skip_ws(p + 1, e);
+        unsigned bit;
+        if (kn == 4 && !memcmp(k, "task", 4)) {
+            bit = 1;
+            p = plain_string(p, e, &sc->task, &sc->task_n);
+        } else if ((kn == 8 && !memcmp(k, "provider", 8)) || (kn == 5 && !memcmp(k, "model", 5))) {
+            bool is_p = kn == 8;
+            bit = is_p ? 2 : 4;
+            if (e - p >= 4 && !memcmp(p, "null", 4))
+                p += 4;
+            else if (is_p)
+                p = plain_string(p, e, &sc->provider, &sc->provider_n);
+            else
+                p = plain_string(p, e, &sc->model, &sc->model_n);
+        } else if (kn == 11 && !memcmp(k, "descriptors", 11)) {
+            bit = 8;
+            const char *end = object_end(p, e);
+            if (end) {
+                sc->desc = p;
+                sc->desc_n = (size_t)(end - p);
+            }
+            p = end;
+        } else if (kn == 8 && !memcmp(k, "no_cache", 8)) {
+            bit = 16;
+            p = e - p >= 5 && !memcmp(p, "false", 5) ? p + 5 : NULL;
+        } else {
+            return false;
+        }
+        if (!p || (seen & bit))
+            return false;
+        seen |= bit;
+        p = skip_ws(p, e);
+        if (p < e && *p == ',') {
+            p = skip_ws(p + 1, e);
+            if (p >= e || *p == '}')
+                return false;
+        } else if (p >= e || *p != '}') {
+            return false;
+        }
+    }
+    if (p >= e || *p != '}' || skip_ws(p + 1, e) != e)
+        return false;
+    return (seen & 1) && (seen & 8);
+}
+
+static char *copy_n(const char *s, size_t n)
+{
+    char *c = sm_malloc(n + 1);
+    if (c) {
+        memcpy(c, s, n);
+        c[n] = '\0';
+    }
+    return c;
+}
+
+/* The cached path straight from the body's bytes: no JSON parse, no prompt.
+ * \return true when it replied. */
+static bool analyze_cached(sm_req *req, struct ai_ctx *ctx, const struct scan *sc)
+{
+    char task_name[16];
+    char prov[40];
+    char model[72];
+    if (sc->task_n >= sizeof(task_name) || sc->provider_n >= sizeof(prov) ||
+        sc->model_n >= sizeof(model))
+        return false;
+    memcpy(task_name, sc->task, sc->task_n);
+    task_name[sc->task_n] = '\0';
+    int task = sm_ai_task_from_name(task_name);
+    if (task < 0)
+        return false;
+    sm_ai_request rq = {0};
+    rq.task = task;
+    if (sc->provider) {
+        memcpy(prov, sc->provider, sc->provider_n);
+        prov[sc->provider_n] = '\0';
+        rq.provider = prov;
+    }
+    if (sc->model) {
+        memcpy(model, sc->model, sc->model_n);
+        model[sc->model_n] = '\0';
+        rq.model = model;
+    }
+    char *desc = copy_n(sc->desc, sc->desc_n);
+    if (!desc)
+        return false;
+    rq.descriptors = desc;
+    rq.descriptors_len = sc->desc_n;
+    char *reply = NULL;
+    size_t rlen = 0;
+    bool hit = sm_ai_cached_reply(ctx->ai, &rq, &reply, &rlen);
+    sm_free(desc);
+    if (hit)
+        sm__req_reply_owned(req, 200, "application/json", reply, rlen);
+    return hit;
+}
+
 static int analyze(sm_req *req, void *userdata)
 {
     struct ai_ctx *ctx = userdata;
+    size_t raw_n = 0;
+    const char *raw = sm__req_body(req, &raw_n);
+    const char *ct = sm__req_header(req, "Content-Type");
+    struct scan sc;
+    bool scanned = raw && raw_n && (!ct || !strncasecmp(ct, "application/json", 16)) &&
+                   scan_body(raw, raw_n, &sc) && sc.desc;
+    if (scanned && analyze_cached(req, ctx, &sc))
+        return SM_SRV_DONE;
     json_t *body = sm__req_json(req);
     if (!body)
         return SM_SRV_DONE;
@@ -159,8 +351,11 @@ static int analyze(sm_req *req, void *userdata)
                                      (long long)file_id);
             return sm__req_error(req, 500, "internal_error", "%s", err.msg);
         }
+    } else if (json_is_object(d) && scanned) {
+        /* The object's bytes as sent key the cache, as on the cached path. */
+        desc = copy_n(sc.desc, sc.desc_n);
     } else if (json_is_object(d)) {
-        /* The object as sent, in its own key order: its bytes key the cache. */
+        /* The object re-encoded in its own key order: these bytes key the cache. */
         char *t = json_dumps(d, JSON_COMPACT);
         desc = t ? sm_strdup(t) : NULL;
         free(t);
@@ -170,7 +365,7 @@ static int analyze(sm_req *req, void *userdata)
                              "give file_id (a catalog id) or descriptors (an object)");
     }
     bool no_cache = json_is_true(json_object_get(body, "no_cache"));
-    if (desc && !no_cache && !(task == SM_AI_TAGS && file_id >= 0)) {
+    if (desc && !scanned && !no_cache && !(task == SM_AI_TAGS && file_id >= 0)) {
         /* The cached path: no prompt, no parsing of the answer, its bytes go out. A
          * tags answer for a catalog sample goes the full way (it tags the sample). */
         sm_ai_request fq = {0};

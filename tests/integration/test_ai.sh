@@ -186,6 +186,15 @@ check "suspended requests complete" grep -q '"provider":"openai"' "$tmp/slow.gen
 curl -s -X POST "$MOCK/_mock/faults" -d '{"latency_ms": 0}' >/dev/null
 out=$(api -X POST "$U/ai/analyze" -d "{\"descriptors\":$desc,\"task\":\"genre\",\"provider\":\"openai\"}")
 check "API answer from the cache" [ "$(echo "$out" | field '["cached"]')" = True ]
+check "cached API answer has its latency" python3 -c "import json,sys; sys.exit(0 if json.loads(sys.argv[1])['latency_ms'] >= 0 else 1)" "$out"
+out=$(api -X POST "$U/ai/analyze" -d "{\"descriptors\":$desc,\"task\":\"genre\",\"provider\":\"openai\"} x")
+check "cached path still rejects a broken body" grep -q invalid_json <<<"$out"
+out=$(api -X POST "$U/ai/analyze" -d "{\"descriptors\":$desc,\"task\":\"genre\",\"provider\":\"openai\",\"task\":\"mood\"}")
+check "cached path still rejects duplicate keys" grep -q invalid_json <<<"$out"
+out=$(curl -s -H "Authorization: Bearer $key" -H 'Content-Type: text/plain' -X POST "$U/ai/analyze" -d "{\"descriptors\":$desc,\"task\":\"genre\",\"provider\":\"openai\"}")
+check "cached path still checks the content type" grep -q unsupported_media_type <<<"$out"
+out=$(api -X POST "$U/ai/analyze" -d "{ \"task\" : \"genre\", \"provider\": \"openai\", \"extra\": 1, \"descriptors\":$desc}")
+check "another body shape still answers" [ "$(echo "$out" | field '["valid"]')" = True ]
 out=$(api -X POST "$U/ai/analyze" -d '{"task":"genre"}')
 check "API rejects a request without a sample" grep -q invalid_argument <<<"$out"
 out=$(api "$U/cache/stats")
