@@ -255,40 +255,85 @@ struct plan {
     int n_ranges;
 };
 
-static bool row_matches(const sm_findex *fx, const struct plan *p, size_t i)
+/* Keep the rows of idx[0..*n) that pass every filter, in order. Each filter is
+ * one pass over the surviving rows with a branch-free compaction (NULL is NaN and
+ * fails every comparison, as in SQL). */
+static void apply_filters(const sm_findex *fx, const struct plan *p, uint32_t *idx, size_t *n)
 {
     const sm_query *q = p->q;
-    if (q->missing == 0 && fx->missing[i])
-        return false;
-    if (q->missing == 1 && !fx->missing[i])
-        return false;
-    for (int k = 0; k < p->n_ranges; k++) {
-        int f = p->ranges[k];
-        const sm_query_range *r = &q->range[f];
-        double v = fx->field[f][i];
-        if (isnan(v))
-            return false;
-        if (isfinite(r->lo) && !(r->lo_incl ? v >= r->lo : v > r->lo))
-            return false;
-        if (isfinite(r->hi) && !(r->hi_incl ? v <= r->hi : v < r->hi))
-            return false;
+    size_t m = *n;
+    if (q->missing >= 0) {
+        uint8_t want = q->missing ? 1 : 0;
+        size_t k = 0;
+        for (size_t j = 0; j < m; j++) {
+            uint32_t i = idx[j];
+            idx[k] = i;
+            k += (size_t)(fx->missing[i] == want);
+        }
+        m = k;
+    }
+    for (int r = 0; r < p->n_ranges; r++) {
+        const sm_query_range *rg = &q->range[p->ranges[r]];
+        const double *col = fx->field[p->ranges[r]];
+        /* An open end is an inclusive infinite bound: false only for NaN. */
+        double lo = isfinite(rg->lo) ? rg->lo : -(double)INFINITY;
+        double hi = isfinite(rg->hi) ? rg->hi : (double)INFINITY;
+        bool lo_in = !isfinite(rg->lo) || rg->lo_incl;
+        bool hi_in = !isfinite(rg->hi) || rg->hi_incl;
+        size_t k = 0;
+        for (size_t j = 0; j < m; j++) {
+            uint32_t i = idx[j];
+            double v = col[i];
+            bool ok = (lo_in ? v >= lo : v > lo) & (hi_in ? v <= hi : v < hi);
+            idx[k] = i;
+            k += (size_t)ok;
+        }
+        m = k;
     }
     if (q->n_keys > 0) {
-        bool any = false;
-        for (int k = 0; k < q->n_keys && !any; k++)
-            any = fx->key_tonic[i] >= 0 && fx->key_tonic[i] == q->key_tonic[k] &&
-                  fx->key_mode[i] == q->key_mode[k];
-        if (!any)
-            return false;
+        size_t k = 0;
+        for (size_t j = 0; j < m; j++) {
+            uint32_t i = idx[j];
+            int t = fx->key_tonic[i];
+            int md = fx->key_mode[i];
+            bool any = false;
+            for (int c = 0; c < q->n_keys; c++)
+                any |= (t == q->key_tonic[c]) & (md == q->key_mode[c]);
+            idx[k] = i;
+            k += (size_t)(any & (t >= 0));
+        }
+        m = k;
     }
-    if (q->categories && (fx->category[i] >= 32 || !(q->categories & (1u << fx->category[i]))))
-        return false;
-    if (q->loop >= 0 && fx->loop[i] != (q->loop ? 1 : 0))
-        return false;
-    for (size_t t = 0; t < p->n_tags; t++)
-        if (!in_ids(p->tags[t]->ids, p->tags[t]->n, fx->id[i]))
-            return false;
-    return true;
+    if (q->categories) {
+        size_t k = 0;
+        for (size_t j = 0; j < m; j++) {
+            uint32_t i = idx[j];
+            unsigned c = fx->category[i];
+            idx[k] = i;
+            k += (size_t)(c < 32 && ((q->categories >> c) & 1u));
+        }
+        m = k;
+    }
+    if (q->loop >= 0) {
+        uint8_t want = q->loop ? 1 : 0;
+        size_t k = 0;
+        for (size_t j = 0; j < m; j++) {
+            uint32_t i = idx[j];
+            idx[k] = i;
+            k += (size_t)(fx->loop[i] == want);
+        }
+        m = k;
+    }
+    for (size_t t = 0; t < p->n_tags; t++) {
+        size_t k = 0;
+        for (size_t j = 0; j < m; j++) {
+            uint32_t i = idx[j];
+            idx[k] = i;
+            k += (size_t)in_ids(p->tags[t]->ids, p->tags[t]->n, fx->id[i]);
+        }
+        m = k;
+    }
+    *n = m;
 }
 
 static sm_status plan_init(const sm_findex *fx, const sm_query *q, struct plan *p, sm_error *err)
@@ -340,8 +385,9 @@ static sm_status find(const sm_findex *fx, const struct sm__catalog_backend *be,
         return SM_OK;
     if (q->n_words == 0) {
         for (size_t i = 0; i < fx->n; i++)
-            if (row_matches(fx, &p, i))
-                m->idx[m->n++] = (uint32_t)i;
+            m->idx[i] = (uint32_t)i;
+        m->n = fx->n;
+        apply_filters(fx, &p, m->idx, &m->n);
         return SM_OK;
     }
     /* Words: one pass over the full-text matches, with their relevance when the
@@ -368,7 +414,7 @@ static sm_status find(const sm_findex *fx, const struct sm__catalog_backend *be,
             i++;
         if (i == fx->n)
             break;
-        if (fx->id[i] != wid[w] || !row_matches(fx, &p, i))
+        if (fx->id[i] != wid[w])
             continue;
         if (want_scores)
             m->score[i] = wscore[w];
@@ -376,6 +422,7 @@ static sm_status find(const sm_findex *fx, const struct sm__catalog_backend *be,
     }
     sm_free(wid);
     sm_free(wscore);
+    apply_filters(fx, &p, m->idx, &m->n);
     return SM_OK;
 }
 
