@@ -16,35 +16,17 @@ print(f"{u.ru_utime + u.ru_stime:.4f} {wall:.4f} {u.ru_maxrss} {os.waitstatus_to
 PY
 }
 
-# best_cpu N CMD...: the lowest CPU seconds of N runs.
-best_cpu() {
-    local n=$1
-    shift
-    local best=""
+# best FIELD N CMD...: the lowest value of cpu_run's FIELD (1 = CPU s, 2 = wall s)
+# over N runs.
+best() {
+    local field=$1 n=$2
+    shift 2
     for _ in $(seq "$n"); do
-        local c
-        c=$(cpu_run "$@" | cut -d' ' -f1)
-        if [ -z "$best" ] || python3 -c "import sys; sys.exit(0 if $c < $best else 1)"; then
-            best=$c
-        fi
-    done
-    echo "$best"
+        cpu_run "$@" | cut -d' ' -f"$field"
+    done | sort -g | head -n 1
 }
-
-# best_wall N CMD...: the lowest wall seconds of N runs.
-best_wall() {
-    local n=$1
-    shift
-    local best=""
-    for _ in $(seq "$n"); do
-        local w
-        w=$(cpu_run "$@" | cut -d' ' -f2)
-        if [ -z "$best" ] || python3 -c "import sys; sys.exit(0 if $w < $best else 1)"; then
-            best=$w
-        fi
-    done
-    echo "$best"
-}
+best_cpu() { best 1 "$@"; }
+best_wall() { best 2 "$@"; }
 
 ratio() { python3 -c "print(f'{$1 / $2:.${3:-1}f}')"; }
 
