@@ -1984,6 +1984,66 @@ static void sm_bm25(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_conte
         sqlite3_result_error_code(ctx, rc);
 }
 
+/* For a query of one phrase the IDF needs only the number of matching rows, which
+ * the caller counts anyway: sm_tf returns (instances of the phrase << 32 | tokens of
+ * the row) and leaves the IDF and the formula of sm_bm25 to the caller, which
+ * saves FTS5 a second pass over the matches. The first call stores the table's
+ * row and token counts in the argument. */
+struct tf_args {
+    const struct docsizes *ds;
+    sqlite3_int64 n_row;
+    sqlite3_int64 n_token;
+    bool have_totals;
+    int rc;
+};
+
+static void sm_tf(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
+                  int n_val, sqlite3_value **val)
+{
+    struct tf_args *args = n_val > 0 ? sqlite3_value_pointer(val[0], "sm_tf") : NULL;
+    if (!args) {
+        sqlite3_result_error(ctx, "sm_tf needs its argument", -1);
+        return;
+    }
+    int rc = SQLITE_OK;
+    if (!args->have_totals) {
+        rc = api->xRowCount(fts, &args->n_row);
+        if (rc == SQLITE_OK)
+            rc = api->xColumnTotalSize(fts, -1, &args->n_token);
+        args->have_totals = rc == SQLITE_OK;
+    }
+    int n_inst = 0;
+    if (rc == SQLITE_OK)
+        rc = api->xInstCount(fts, &n_inst);
+    int64_t freq = 0;
+    for (int i = 0; rc == SQLITE_OK && i < n_inst; i++) {
+        int ip = 0;
+        int ic = 0;
+        int io = 0;
+        rc = api->xInst(fts, i, &ip, &ic, &io);
+        if (rc == SQLITE_OK && ip == 0)
+            freq++;
+    }
+    int64_t dl = -1;
+    const struct docsizes *ds = args->ds;
+    if (rc == SQLITE_OK && ds && ds->by_id) {
+        sqlite3_int64 id = api->xRowid(fts);
+        if (id >= 0 && id <= ds->max_id && ds->by_id[id] >= 0)
+            dl = ds->by_id[id];
+    }
+    if (rc == SQLITE_OK && dl < 0) {
+        int n_tok = 0;
+        rc = api->xColumnSize(fts, -1, &n_tok);
+        dl = n_tok;
+    }
+    if (rc != SQLITE_OK) {
+        args->rc = rc;
+        sqlite3_result_error_code(ctx, rc);
+        return;
+    }
+    sqlite3_result_int64(ctx, (sqlite3_int64)((freq << 32) | (dl & 0xffffffff)));
+}
+
 static int register_bm25(sqlite3 *h)
 {
     fts5_api *api = NULL;
@@ -1994,6 +2054,8 @@ static int register_bm25(sqlite3 *h)
     sqlite3_step(st);
     sqlite3_finalize(st);
     if (!api || api->iVersion < 2)
+        return -1;
+    if (api->xCreateFunction(api, "sm_tf", NULL, sm_tf, NULL) != SQLITE_OK)
         return -1;
     return api->xCreateFunction(api, "sm_bm25", NULL, sm_bm25, NULL) == SQLITE_OK ? 0 : -1;
 }
@@ -2012,19 +2074,26 @@ static sm_status db_fx_words(void *impl, const void *state, const sm_query *q,
     char *fts = fts_expr(q);
     if (!fts)
         return sm_error_set(err, SM_ENOMEM, "catalog: out of memory");
+    /* One phrase and every row wanted: relevance from sm_tf (see there). */
+    bool one = scores && !want && q->n_words == 1;
     sqlite3_stmt *st = prep(d,
-                            scores ? "SELECT rowid, sm_bm25(samples_fts, ?2) FROM samples_fts "
-                                     "WHERE samples_fts MATCH ?1 ORDER BY rowid"
-                                   : "SELECT rowid FROM samples_fts WHERE samples_fts MATCH ?1 "
-                                     "ORDER BY rowid",
+                            one      ? "SELECT rowid, sm_tf(samples_fts, ?2) FROM samples_fts "
+                                       "WHERE samples_fts MATCH ?1 ORDER BY rowid"
+                            : scores ? "SELECT rowid, sm_bm25(samples_fts, ?2) FROM samples_fts "
+                                       "WHERE samples_fts MATCH ?1 ORDER BY rowid"
+                                     : "SELECT rowid FROM samples_fts WHERE samples_fts MATCH ?1 "
+                                       "ORDER BY rowid",
                             err);
     if (!st) {
         sm_free(fts);
         return err ? err->code : SM_EIO;
     }
     struct bm25_args args = {state, want, want_n};
+    struct tf_args targs = {state, 0, 0, false, SQLITE_OK};
     sqlite3_bind_text(st, 1, fts, -1, SQLITE_STATIC);
-    if (scores)
+    if (one)
+        sqlite3_bind_pointer(st, 2, &targs, "sm_tf", NULL);
+    else if (scores)
         sqlite3_bind_pointer(st, 2, &args, "sm_bm25", NULL);
     size_t cap = 0;
     sm_status rc = SM_OK;
@@ -2046,12 +2115,32 @@ static sm_status db_fx_words(void *impl, const void *state, const sm_query *q,
             }
         }
         (*ids)[*n] = sqlite3_column_int64(st, 0);
-        if (scores)
+        if (one) /* packed (instances, tokens) for now; the scores follow below */
+            (*scores)[*n] = (double)sqlite3_column_int64(st, 1);
+        else if (scores)
             (*scores)[*n] = sqlite3_column_double(st, 1);
         (*n)++;
     }
     if (rc == SM_OK && r != SQLITE_DONE)
         rc = fail(d, err, "searching words");
+    if (rc == SM_OK && one && *n > 0) {
+        /* sm_bm25's arithmetic, operation for operation, with nHit = the matches. */
+        const double k1 = 1.2;
+        const double b = 0.75;
+        sqlite3_int64 n_hit = (sqlite3_int64)*n;
+        double avgdl = (double)targs.n_token / (double)targs.n_row;
+        double idf = log(((double)(targs.n_row - n_hit) + 0.5) / ((double)n_hit + 0.5));
+        if (idf <= 0.0)
+            idf = 1e-6;
+        for (size_t i = 0; i < *n; i++) {
+            int64_t packed = (int64_t)(*scores)[i];
+            double freq = (double)(packed >> 32);
+            double dl = (double)(packed & 0xffffffff);
+            double score = 0.0;
+            score += idf * ((freq * (k1 + 1.0)) / (freq + k1 * (1 - b + b * dl / avgdl)));
+            (*scores)[i] = -1.0 * score;
+        }
+    }
     sqlite3_finalize(st);
     sm_free(fts);
     if (rc != SM_OK) {
