@@ -15,9 +15,30 @@
 
 #include "auth.h"
 
+/* Token checks answered from memory. Changes made through this process (logout,
+ * revocation, user and password changes) clear the cache at once; changes any
+ * other process commits to the store (the CLI revoking a key) are seen through
+ * SQLite's `PRAGMA data_version`, which changes when another connection commits,
+ * and clear it too. So the cache never answers with stale rights; an entry also
+ * lapses AUTH_CACHE_MS after it was read, and with its token's expiry. */
+#define AUTH_CACHE_SLOTS 1024
+#define AUTH_CACHE_MS 2000
+
+struct auth_cache_entry {
+    bool used;
+    unsigned char hash[32];
+    int64_t valid_until_ms; /* monotonic */
+    int64_t expires;        /* the token's own expiry, wall seconds (0: none) */
+    struct sm_auth_ident id;
+};
+
 struct sm_auth {
     sqlite3 *db;
+    sqlite3_stmt *check; /* the token query, prepared once */
+    sqlite3_stmt *version; /* PRAGMA data_version */
+    int64_t data_version;
     pthread_mutex_t lock;
+    struct auth_cache_entry cache[AUTH_CACHE_SLOTS];
     unsigned long long ops;
     size_t mem;
     char dummy[crypto_pwhash_STRBYTES]; /* verified against for unknown users */
@@ -46,6 +67,20 @@ static const char schema[] =
 static int64_t now_s(void)
 {
     return (int64_t)time(NULL);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Call with the lock held. */
+static void cache_clear(struct sm_auth *a)
+{
+    for (size_t i = 0; i < AUTH_CACHE_SLOTS; i++)
+        a->cache[i].used = false;
 }
 
 static sm_status db_fail(struct sm_auth *a, sm_error *err, const char *what)
@@ -91,6 +126,15 @@ struct sm_auth *sm__auth_open(const char *path, sm_error *err)
         sm__auth_close(a);
         return NULL;
     }
+    if (sqlite3_prepare_v2(a->db,
+                           "SELECT t.id, t.kind, t.expires, t.revoked, u.id, u.username, u.role "
+                           "FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?",
+                           -1, &a->check, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(a->db, "PRAGMA data_version", -1, &a->version, NULL) != SQLITE_OK) {
+        sm_error_set(err, SM_EIO, "auth store %s: %s", path, sqlite3_errmsg(a->db));
+        sm__auth_close(a);
+        return NULL;
+    }
     return a;
 }
 
@@ -98,6 +142,8 @@ void sm__auth_close(struct sm_auth *a)
 {
     if (!a)
         return;
+    sqlite3_finalize(a->check);
+    sqlite3_finalize(a->version);
     if (a->db)
         sqlite3_close(a->db);
     pthread_mutex_destroy(&a->lock);
@@ -215,6 +261,7 @@ sm_status sm__auth_user_del(struct sm_auth *a, const char *username, sm_error *e
 {
     int changes = 0;
     pthread_mutex_lock(&a->lock);
+    cache_clear(a); /* a user, key or token changed */
     sm_status rc = exec1(a, "DELETE FROM users WHERE username = ?", username ? username : "",
                          &changes, err);
     pthread_mutex_unlock(&a->lock);
@@ -234,6 +281,7 @@ sm_status sm__auth_user_passwd(struct sm_auth *a, const char *username, const ch
     sqlite3_stmt *st = NULL;
     sm_status rc = SM_OK;
     pthread_mutex_lock(&a->lock);
+    cache_clear(a); /* a user, key or token changed */
     if (sqlite3_prepare_v2(a->db, "UPDATE users SET pwhash = ? WHERE username = ?", -1, &st,
                            NULL) != SQLITE_OK) {
         rc = db_fail(a, err, "passwd");
@@ -403,38 +451,66 @@ sm_status sm__auth_check(struct sm_auth *a, const char *token, struct sm_auth_id
         return sm_error_set(err, SM_EACCES, "invalid token");
     unsigned char hash[32];
     crypto_generichash(hash, 32, (const unsigned char *)token, strlen(token), NULL, 0);
-    sqlite3_stmt *st = NULL;
+    struct auth_cache_entry *e = &a->cache[(hash[0] | (size_t)hash[1] << 8) % AUTH_CACHE_SLOTS];
+    int64_t now = now_s();
+    int64_t mono = mono_ms();
     sm_status rc = SM_OK;
     pthread_mutex_lock(&a->lock);
-    if (sqlite3_prepare_v2(a->db,
-                           "SELECT t.id, t.kind, t.expires, t.revoked, u.id, u.username, u.role "
-                           "FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = db_fail(a, err, "check token");
+    /* Another process committed to the store: forget everything. */
+    if (sqlite3_step(a->version) == SQLITE_ROW) {
+        int64_t v = sqlite3_column_int64(a->version, 0);
+        if (v != a->data_version) {
+            cache_clear(a);
+            a->data_version = v;
+        }
     } else {
-        sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_ROW) {
-            rc = sm_error_set(err, SM_EACCES, "invalid token");
+        cache_clear(a);
+    }
+    sqlite3_reset(a->version);
+    if (e->used && mono < e->valid_until_ms && !sodium_memcmp(e->hash, hash, 32) &&
+        (!e->expires || e->expires > now)) {
+        if (id)
+            *id = e->id;
+        pthread_mutex_unlock(&a->lock);
+        return SM_OK;
+    }
+    sqlite3_stmt *st = a->check;
+    sqlite3_reset(st);
+    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        rc = db_fail(a, err, "check token");
+    } else if (step != SQLITE_ROW) {
+        rc = sm_error_set(err, SM_EACCES, "invalid token");
+    } else {
+        int64_t expires = sqlite3_column_int64(st, 2);
+        if (sqlite3_column_int(st, 3)) {
+            rc = sm_error_set(err, SM_EACCES, "token revoked");
+        } else if (expires && expires <= now) {
+            rc = sm_error_set(err, SM_EACCES, "token expired");
         } else {
-            int64_t expires = sqlite3_column_int64(st, 2);
-            if (sqlite3_column_int(st, 3)) {
-                rc = sm_error_set(err, SM_EACCES, "token revoked");
-            } else if (expires && expires <= now_s()) {
-                rc = sm_error_set(err, SM_EACCES, "token expired");
-            } else if (id) {
-                const char *kind = (const char *)sqlite3_column_text(st, 1);
-                const char *name = (const char *)sqlite3_column_text(st, 5);
-                const char *role = (const char *)sqlite3_column_text(st, 6);
-                id->token_id = sqlite3_column_int64(st, 0);
-                id->user_id = sqlite3_column_int64(st, 4);
-                snprintf(id->username, sizeof(id->username), "%s", name ? name : "");
-                id->role = role && !strcmp(role, "admin") ? SM_ROLE_ADMIN : SM_ROLE_MEMBER;
-                id->api_key = kind && !strcmp(kind, "apikey");
-                sodium_bin2hex(id->hash_hex, sizeof(id->hash_hex), hash, 32);
-            }
+            struct sm_auth_ident who;
+            memset(&who, 0, sizeof(who));
+            const char *kind = (const char *)sqlite3_column_text(st, 1);
+            const char *name = (const char *)sqlite3_column_text(st, 5);
+            const char *role = (const char *)sqlite3_column_text(st, 6);
+            who.token_id = sqlite3_column_int64(st, 0);
+            who.user_id = sqlite3_column_int64(st, 4);
+            snprintf(who.username, sizeof(who.username), "%s", name ? name : "");
+            who.role = role && !strcmp(role, "admin") ? SM_ROLE_ADMIN : SM_ROLE_MEMBER;
+            who.api_key = kind && !strcmp(kind, "apikey");
+            sodium_bin2hex(who.hash_hex, sizeof(who.hash_hex), hash, 32);
+            e->used = true;
+            memcpy(e->hash, hash, 32);
+            e->valid_until_ms = mono + AUTH_CACHE_MS;
+            e->expires = expires;
+            e->id = who;
+            if (id)
+                *id = who;
         }
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     pthread_mutex_unlock(&a->lock);
     return rc;
 }
@@ -448,6 +524,7 @@ sm_status sm__auth_revoke(struct sm_auth *a, const char *token, sm_error *err)
     sqlite3_stmt *st = NULL;
     sm_status rc = SM_OK;
     pthread_mutex_lock(&a->lock);
+    cache_clear(a); /* a user, key or token changed */
     if (sqlite3_prepare_v2(a->db, "UPDATE tokens SET revoked = 1 WHERE hash = ? AND revoked = 0",
                            -1, &st, NULL) != SQLITE_OK) {
         rc = db_fail(a, err, "revoke");
@@ -496,6 +573,7 @@ sm_status sm__auth_apikey_revoke(struct sm_auth *a, int64_t id, sm_error *err)
     sqlite3_stmt *st = NULL;
     sm_status rc = SM_OK;
     pthread_mutex_lock(&a->lock);
+    cache_clear(a); /* a user, key or token changed */
     if (sqlite3_prepare_v2(a->db,
                            "UPDATE tokens SET revoked = 1 WHERE id = ? AND kind = 'apikey' AND "
                            "revoked = 0",
