@@ -318,6 +318,7 @@ struct scan {
     size_t in_batch;
     double batch_t0;
     bool open;
+    bool moves_possible;   /* a known row vanished in this scan, or rows are missing */
     sm_sample_list hits;
     sm_error *err;
 };
@@ -398,7 +399,7 @@ static sm_status batch_tick(struct scan *s)
 static int64_t moved_from(struct scan *s, const char *hash, struct known **src)
 {
     *src = NULL;
-    if (!hash[0])
+    if (!hash[0] || !s->moves_possible)
         return 0;
     sm_sample_list_release(&s->hits);
     sm_error e = SM_ERROR_INIT;
@@ -465,6 +466,7 @@ static sm_status write_result(struct scan *s, const struct item *it, struct resu
             s->pr->vanished++;
             if (k)
                 k->seen = false; /* the vanished pass marks it missing */
+            s->moves_possible = true;
             break;
     }
     return batch_tick(s);
@@ -599,6 +601,27 @@ sm_status sm_scan_run(sm_catalog *cat, const char *const *roots, size_t n_roots,
             items[n_items].known = k;
             n_items++;
         }
+    }
+    /* A new file can only be a moved one when some row it could have moved from
+     * exists: known here but not found on disk, or already missing anywhere.
+     * Without one (a first scan) the per-file hash lookup is skipped, which
+     * matters when many files share content: the lookup returns every copy. */
+    for (size_t i = 0; i < s.known.cap && !s.moves_possible; i++) {
+        const struct known *k = &s.known.v[i];
+        s.moves_possible = k->path && k->has_sample && (!k->seen || k->missing);
+    }
+    if (!s.moves_possible) {
+        sm_query mq;
+        sm_query_init(&mq);
+        mq.missing = 1;
+        int64_t *mids = NULL;
+        size_t n_missing = 0;
+        sm_error merr = SM_ERROR_INIT;
+        /* On failure assume there may be some: slower, never wrong. */
+        s.moves_possible = sm_catalog_search_ids(cat, &mq, &mids, &n_missing, &merr) != SM_OK ||
+                           n_missing > 0;
+        sm_free(mids);
+        sm_query_release(&mq);
     }
     pr.to_analyze = n_items;
     pr.phase = SM_SCAN_ANALYZING;
