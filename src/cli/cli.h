@@ -41,6 +41,7 @@ void sm_cli_error(const struct sm_cli *cli, const char *fmt, ...) SM_PRINTF(2, 3
 int sm_cli_cores(void);
 
 int sm_cmd_analyze(struct sm_cli *cli, int argc, char **argv);
+int sm_cmd_similar_files(struct sm_cli *cli, int argc, char **argv);
 int sm_cmd_serve(struct sm_cli *cli, int argc, char **argv);
 int sm_cmd_user(struct sm_cli *cli, int argc, char **argv);
 int sm_cmd_apikey(struct sm_cli *cli, int argc, char **argv);

@@ -11,6 +11,7 @@
 
 #include <samplemind/alloc.h>
 #include <samplemind/analysis.h>
+#include <samplemind/similarity.h>
 
 #include "cli.h"
 
@@ -273,4 +274,51 @@ int sm_cmd_analyze(struct sm_cli *cli, int argc, char **argv)
     pthread_cond_destroy(&job.ready);
     free(job.res);
     return failed ? SM_EXIT_FAILED : SM_EXIT_OK;
+}
+
+/* samplemind similar-files A B: the embedding distance between two files. */
+int sm_cmd_similar_files(struct sm_cli *cli, int argc, char **argv)
+{
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("Usage: samplemind similar-files FILE_A FILE_B\n"
+               "\n"
+               "Analyze both files and print the cosine distance between their\n"
+               "similarity embeddings: 0 for the same sound, about 1 for unrelated ones, 2 at\n"
+               "most. With --json (or when stdout is not a terminal) one JSON object.\n");
+        return SM_EXIT_OK;
+    }
+    if (argc != 3) {
+        sm_cli_error(cli, "similar-files: give exactly two files (see 'samplemind similar-files "
+                          "--help')");
+        return SM_EXIT_USAGE;
+    }
+    sm_error err = SM_ERROR_INIT;
+    sm_analyzer *an = sm_analyzer_new(NULL, &err);
+    if (!an) {
+        sm_cli_error(cli, "%s", err.msg);
+        return SM_EXIT_FAILED;
+    }
+    sm_analysis a[2];
+    int rc = SM_EXIT_OK;
+    for (int i = 0; i < 2; i++)
+        sm_analysis_init(&a[i]);
+    for (int i = 0; i < 2 && rc == SM_EXIT_OK; i++) {
+        if (sm_analyzer_run(an, argv[1 + i], &a[i], &err) != SM_OK) {
+            sm_cli_error(cli, "%s: %s: %s", argv[1 + i], sm_status_name(err.code), err.msg);
+            rc = SM_EXIT_FAILED;
+        }
+    }
+    if (rc == SM_EXIT_OK) {
+        float d = sm_embedding_distance(a[0].embedding, a[1].embedding, a[0].embedding_dim);
+        if (sm_cli_want_json(cli)) {
+            printf("{\"distance\":%.6f,\"embedding_version\":%d}\n", (double)d,
+                   a[0].embedding_version);
+        } else {
+            printf("%.6f\n", (double)d);
+        }
+    }
+    for (int i = 0; i < 2; i++)
+        sm_analysis_release(&a[i]);
+    sm_analyzer_free(an);
+    return rc;
 }

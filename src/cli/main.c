@@ -15,6 +15,7 @@ static int cmd_help(struct sm_cli *cli, int argc, char **argv);
 
 static const struct sm_cli_command commands[] = {
     {"analyze", sm_cmd_analyze, "analyze audio files and print their descriptors"},
+    {"similar-files", sm_cmd_similar_files, "embedding distance between two audio files"},
     {"serve", sm_cmd_serve, "serve the HTTP API (--host, --port)"},
     {"user", sm_cmd_user, "manage API users: add, del, list, passwd"},
     {"apikey", sm_cmd_apikey, "manage API keys: create, revoke, list"},
@@ -71,7 +72,7 @@ static void usage(FILE *out)
             "Commands:\n",
             SM_VERSION_STRING);
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);
     fprintf(out,
             "\n"
             "Global flags (before or after the command):\n"

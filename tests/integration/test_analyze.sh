@@ -111,4 +111,27 @@ assert a["waveform"]["points"] == 64 and len(a["waveform"]["peaks"]) == 128
 assert all(-1 <= p <= 1 for p in a["waveform"]["peaks"])' <opt.json
 "$bin" analyze --json --no-hash ref_-23.wav | grep -q '"hash":null'; check "--no-hash" test $? -eq 0
 
+# similar-files: the embedding distance of two files.
+python3 - <<'PY'
+import math, struct, wave
+def w(name, f, amp):
+    with wave.open(name, "wb") as o:
+        o.setnchannels(1); o.setsampwidth(2); o.setframerate(44100)
+        o.writeframes(b"".join(struct.pack("<h", int(32767 * amp * f(i / 44100.0))) for i in range(44100)))
+pluck = lambda t: math.exp(-t * 6) * sum(math.sin(2 * math.pi * 220 * k * t) / k for k in (1, 2, 3))
+noise = lambda t: math.exp(-t * 30) * math.sin(t * 1e6 * (1 + math.sin(t * 977)))
+w("pluck.wav", pluck, 0.5)
+w("pluck_quiet.wav", pluck, 0.06)
+w("noisy.wav", noise, 0.8)
+PY
+near=$("$bin" similar-files pluck.wav pluck_quiet.wav); rc1=$?
+far=$("$bin" similar-files pluck.wav noisy.wav); rc2=$?
+check "similar-files exits 0" test $rc1 -eq 0 -a $rc2 -eq 0
+check "similar-files: a quieter copy is nearer than another sound ($near < $far)" \
+    python3 -c "import json, sys; n, f = json.loads('$near')['distance'], json.loads('$far')['distance']; sys.exit(0 if 0 <= n < f <= 2 else 1)"
+"$bin" similar-files --json pluck.wav noisy.wav | grep -q '"distance":'
+check "similar-files --json" test $? -eq 0
+"$bin" similar-files pluck.wav >/dev/null 2>&1; check "similar-files with one file exits 2" test $? -eq 2
+"$bin" similar-files pluck.wav missing.wav >/dev/null 2>&1; check "similar-files with a missing file exits 1" test $? -eq 1
+
 finish
