@@ -83,8 +83,11 @@ static void store_tags(struct ai_ctx *ctx, int64_t id, const sm_ai_answer *a)
                 *c = '-';
         sm_catalog_tag(cat, id, tag, true, NULL);
     }
+    bool tagged = json_array_size(json_object_get(o, "tags")) > 0;
     json_decref(o);
     sm__srv_catalog_release(ctx->srv, cat);
+    if (tagged)
+        sm__srv_indexes_stale(ctx->srv); /* tags are searchable */
 }
 
 static void on_answer(sm_ai_answer *a, void *userdata)

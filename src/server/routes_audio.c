@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include <samplemind/alloc.h>
+#include <samplemind/log.h>
 #include <samplemind/analysis.h>
 #include <samplemind/catalog.h>
 
@@ -205,6 +206,37 @@ static int query_error(sm_req *req, const sm_query *q, const char *text, const s
     return sm__req_reply_json(req, 400, e ? json_pack("{s:o}", "error", e) : NULL);
 }
 
+/* The filter index, loaded on first use and after changes. On SM_OK the read
+ * lock is held (the caller unlocks fx_lock); otherwise search falls back to SQL. */
+static sm_status fx_acquire(sm_srv *srv, sm_catalog *cat)
+{
+    pthread_rwlock_rdlock(&srv->fx_lock);
+    if (!srv->fx_stale && srv->fx)
+        return SM_OK;
+    pthread_rwlock_unlock(&srv->fx_lock);
+    pthread_rwlock_wrlock(&srv->fx_lock);
+    if (srv->fx_stale || !srv->fx) {
+        sm_error err = SM_ERROR_INIT;
+        sm_findex *fx = sm_findex_load(cat, &err);
+        if (fx) {
+            sm_findex_free(srv->fx);
+            srv->fx = fx;
+            srv->fx_stale = false;
+        } else {
+            SM_LOG(SM_LOG_WARN, "filter index: %s (searching through SQL)", err.msg);
+        }
+    }
+    bool ok = srv->fx && !srv->fx_stale;
+    pthread_rwlock_unlock(&srv->fx_lock);
+    if (!ok)
+        return SM_EINTERNAL;
+    pthread_rwlock_rdlock(&srv->fx_lock);
+    if (srv->fx)
+        return SM_OK;
+    pthread_rwlock_unlock(&srv->fx_lock);
+    return SM_EINTERNAL;
+}
+
 static int files_search(sm_req *req, void *ud)
 {
     (void)ud;
@@ -270,7 +302,13 @@ static int files_search(sm_req *req, void *ud)
         return SM_SRV_DONE;
     }
     sm_sample_list hits = SM_SAMPLE_LIST_INIT;
-    sm_status rc = sm_catalog_search(cat, &q, &hits, &err);
+    sm_status rc = SM_OK;
+    if (fx_acquire(sm__req_srv(req), cat) == SM_OK) {
+        rc = sm_findex_search(sm__req_srv(req)->fx, cat, &q, &hits, &err);
+        pthread_rwlock_unlock(&sm__req_srv(req)->fx_lock);
+    } else {
+        rc = sm_catalog_search(cat, &q, &hits, &err); /* the SQL path, same rows */
+    }
     sm__srv_catalog_release(srv, cat);
     sm_query_release(&q);
     if (rc != SM_OK) {
@@ -417,6 +455,8 @@ static int file_tags(sm_req *req, void *ud)
         }
     }
     json_decref(body);
+    if (rc == SM_OK)
+        sm__srv_indexes_stale(sm__req_srv(req));
     char *text = rc == SM_OK ? sm_catalog_sample_json(cat, id, 0, &err) : NULL;
     sm__srv_catalog_release(sm__req_srv(req), cat);
     if (!text)
@@ -774,9 +814,7 @@ static sm_status store_upload(sm_srv *srv, const char *tmp, const char *filename
     if (rc == SM_OK)
         rc = sm_catalog_put(cat, &f, &copy, 0, id, err);
     sm__srv_catalog_release(srv, cat);
-    pthread_rwlock_wrlock(&srv->vx_lock);
-    srv->vx_stale = true;
-    pthread_rwlock_unlock(&srv->vx_lock);
+    sm__srv_indexes_stale(srv);
     *dest_out = sm_strdup(dest);
     return rc;
 }

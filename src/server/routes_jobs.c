@@ -85,9 +85,7 @@ static void *job_run(void *arg)
         rc = sm_scan_run(cat, (const char *const *)j->roots, j->n_roots, &o, &result, &err);
         sm_catalog_close(cat);
     }
-    pthread_rwlock_wrlock(&srv->vx_lock);
-    srv->vx_stale = true;
-    pthread_rwlock_unlock(&srv->vx_lock);
+    sm__srv_indexes_stale(srv);
     pthread_mutex_lock(&srv->misc_lock);
     srv->stats_t = 0;
     pthread_mutex_unlock(&srv->misc_lock);

@@ -1081,6 +1081,8 @@ sm_srv *sm__srv_new(struct sm_srv_config *cfg, char *admin_password, sm_error *e
     pthread_mutex_init(&srv->cat_lock, NULL);
     pthread_cond_init(&srv->cat_cond, NULL);
     pthread_rwlock_init(&srv->vx_lock, NULL);
+    pthread_rwlock_init(&srv->fx_lock, NULL);
+    srv->fx_stale = true;
     pthread_mutex_init(&srv->misc_lock, NULL);
     pthread_mutex_init(&srv->an_lock, NULL);
     pthread_mutex_init(&srv->job_lock, NULL);
@@ -1248,6 +1250,7 @@ void sm__srv_free(sm_srv *srv)
         sm_analyzer_free(srv->an_free[i]);
     sm_free(srv->an_free);
     sm_vindex_free(srv->vx);
+    sm_findex_free(srv->fx);
     sm__auth_close(srv->auth);
     sm__rl_free(srv->rl_login);
     sm__rl_free(srv->rl_api);
@@ -1261,6 +1264,7 @@ void sm__srv_free(sm_srv *srv)
     pthread_mutex_destroy(&srv->cat_lock);
     pthread_cond_destroy(&srv->cat_cond);
     pthread_rwlock_destroy(&srv->vx_lock);
+    pthread_rwlock_destroy(&srv->fx_lock);
     pthread_mutex_destroy(&srv->misc_lock);
     pthread_mutex_destroy(&srv->an_lock);
     pthread_mutex_destroy(&srv->job_lock);
@@ -1332,4 +1336,14 @@ sm_status sm__srv_analyze(sm_srv *srv, const char *path, sm_analysis *out, sm_er
     pthread_mutex_unlock(&srv->an_lock);
     sm_analyzer_free(an);
     return rc;
+}
+
+void sm__srv_indexes_stale(sm_srv *srv)
+{
+    pthread_rwlock_wrlock(&srv->vx_lock);
+    srv->vx_stale = true;
+    pthread_rwlock_unlock(&srv->vx_lock);
+    pthread_rwlock_wrlock(&srv->fx_lock);
+    srv->fx_stale = true;
+    pthread_rwlock_unlock(&srv->fx_lock);
 }

@@ -155,6 +155,9 @@ const char *sm__req_query(const sm_req *req, const char *name);
 int sm__req_query_each(const sm_req *req, int (*fn)(const char *key, const char *value, void *ud),
                        void *ud);
 /* A request header (case-insensitive name), or NULL. */
+/* The catalog changed (scan, upload, tags): the similarity and filter indexes
+ * are reloaded on their next use. Thread-safe. */
+void sm__srv_indexes_stale(sm_srv *srv);
 const char *sm__req_header(const sm_req *req, const char *name);
 /* The body read into memory (NUL-terminated; "" when none). */
 const char *sm__req_body(const sm_req *req, size_t *len);

@@ -63,6 +63,12 @@ struct sm_srv {
     sm_vindex *vx;
     bool vx_stale;
 
+    /* In-memory filter index for search (same rows as the SQL path), loaded
+     * lazily, replaced after scans, uploads and tag changes. */
+    pthread_rwlock_t fx_lock;
+    struct sm_findex *fx;
+    bool fx_stale;
+
     /* Analyzers for uploads (one per worker at most). */
     pthread_mutex_t an_lock;
     struct sm_analyzer **an_free;
@@ -176,7 +182,8 @@ int sm__routes_auth(sm_srv *srv);
 int sm__routes_audio(sm_srv *srv);
 int sm__routes_jobs(sm_srv *srv);
 int sm__routes_openapi(sm_srv *srv);
-int sm__routes_web(sm_srv *srv); /* routes_web.c: the web page */
+int sm__routes_web(sm_srv *srv);
+ /* routes_web.c: the web page */
 
 /* Catalog pool set-up and teardown (catpool.c). */
 int sm__catpool_init(sm_srv *srv);
