@@ -435,7 +435,7 @@ typedef struct sm_scan_progress {
 typedef void (*sm_scan_progress_fn)(const sm_scan_progress *p, void *userdata);
 
 typedef struct sm_scan_opts {
-    int threads;                /**< analysis threads; 0 = one per core */
+    int threads;                /**< analysis threads; 0 = one per core, plus one */
     size_t batch;               /**< files per transaction; 0 = 200 */
     bool prune;                 /**< delete missing rows under the roots afterwards */
     bool force;                 /**< re-analyze every file */

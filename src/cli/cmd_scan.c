@@ -111,7 +111,7 @@ static void scan_usage(FILE *out)
             "analyzer version) are skipped; moved or renamed files are recognised by\n"
             "content and keep their tags; vanished files are marked missing.\n"
             "\n"
-            "  --jobs N            analysis threads (default: one per core)\n"
+            "  --jobs N            analysis threads (default: one per core, plus one)\n"
             "  --batch N           files per transaction (default 200)\n"
             "  --prune             delete missing files from the catalog afterwards\n"
             "  --force             re-analyze every file\n"

@@ -671,10 +671,13 @@ sm_status sm_scan_run(sm_catalog *cat, const char *const *roots, size_t n_roots,
     pthread_mutex_init(&p.lock, NULL);
     pthread_cond_init(&p.not_empty, NULL);
     pthread_cond_init(&p.not_full, NULL);
+    /* One analysis thread per core, plus one: with one per core the writer and
+     * the file reads leave the cores idle a third of the time (2 cores, 11,000
+     * files: 414 files/s with 2 threads, 618-648 with 3, 620 with 4). */
     int nt = o->threads > 0 ? o->threads : 0;
     if (nt == 0) {
         long c = sysconf(_SC_NPROCESSORS_ONLN);
-        nt = c > 0 ? (int)c : 1;
+        nt = c > 0 ? (int)c + 1 : 1;
     }
     if ((size_t)nt > n_items)
         nt = (int)n_items;
