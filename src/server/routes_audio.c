@@ -343,22 +343,48 @@ static int files_search(sm_req *req, void *ud)
 
 /* ------------------------------------------------------------ one file --- */
 
+/* Row id as JSON text (new; sm_free), or NULL after replying with the error. */
+static char *sample_text(sm_req *req, int64_t id, unsigned flags)
+{
+    sm_catalog *cat = catalog(req);
+    if (!cat)
+        return NULL;
+    sm_error err = SM_ERROR_INIT;
+    char *text = sm_catalog_sample_json(cat, id, flags, &err);
+    sm__srv_catalog_release(sm__req_srv(req), cat);
+    if (!text)
+        sm__req_error_status(req, &err);
+    return text;
+}
+
+/* Reply {"id": id, key: <that field of text>}; takes text. A missing field is a
+ * 404 when required, else an empty array. */
+static int reply_field(sm_req *req, int64_t id, char *text, const char *key, bool required)
+{
+    json_t *all = json_loads(text, 0, NULL);
+    sm_free(text);
+    json_t *v = all ? json_object_get(all, key) : NULL;
+    if (!v && required) {
+        json_decref(all);
+        return sm__req_error(req, 404, "not_found", "no %s is stored for sample %lld", key,
+                             (long long)id);
+    }
+    json_t *o = json_pack("{s:I,s:o}", "id", (json_int_t)id, key,
+                          v ? json_incref(v) : json_array());
+    json_decref(all);
+    return sm__req_reply_json(req, 200, o);
+}
+
 static int file_get(sm_req *req, void *ud)
 {
     (void)ud;
     int64_t id;
     if (id_param(req, &id))
         return SM_SRV_DONE;
-    sm_catalog *cat = catalog(req);
-    if (!cat)
-        return SM_SRV_DONE;
-    sm_error err = SM_ERROR_INIT;
-    char *text = sm_catalog_sample_json(cat, id, 0, &err);
-    sm__srv_catalog_release(sm__req_srv(req), cat);
+    char *text = sample_text(req, id, 0);
     if (!text)
-        return sm__req_error_status(req, &err);
-    size_t n = strlen(text);
-    sm__req_reply_data(req, 200, "application/json", text, n);
+        return SM_SRV_DONE;
+    sm__req_reply_data(req, 200, "application/json", text, strlen(text));
     sm_free(text);
     return SM_SRV_DONE;
 }
@@ -461,12 +487,7 @@ static int file_tags(sm_req *req, void *ud)
     sm__srv_catalog_release(sm__req_srv(req), cat);
     if (!text)
         return sm__req_error_status(req, &err);
-    json_t *doc = json_loads(text, 0, NULL);
-    sm_free(text);
-    json_t *tags = doc ? json_object_get(doc, "tags") : NULL;
-    json_t *out = json_pack("{s:I, s:O}", "id", (json_int_t)id, "tags", tags ? tags : json_array());
-    json_decref(doc);
-    return sm__req_reply_json(req, 200, out);
+    return reply_field(req, id, text, "tags", false);
 }
 
 static int file_waveform(sm_req *req, void *ud)
@@ -475,25 +496,10 @@ static int file_waveform(sm_req *req, void *ud)
     int64_t id;
     if (id_param(req, &id))
         return SM_SRV_DONE;
-    sm_catalog *cat = catalog(req);
-    if (!cat)
-        return SM_SRV_DONE;
-    sm_error err = SM_ERROR_INIT;
-    char *text = sm_catalog_sample_json(cat, id, SM_JSON_WAVEFORM, &err);
-    sm__srv_catalog_release(sm__req_srv(req), cat);
+    char *text = sample_text(req, id, SM_JSON_WAVEFORM);
     if (!text)
-        return sm__req_error_status(req, &err);
-    json_t *all = json_loads(text, 0, NULL);
-    sm_free(text);
-    json_t *w = all ? json_object_get(all, "waveform") : NULL;
-    if (!w) {
-        json_decref(all);
-        return sm__req_error(req, 404, "not_found", "no waveform is stored for sample %lld",
-                             (long long)id);
-    }
-    json_t *o = json_pack("{s:I,s:O}", "id", (json_int_t)id, "waveform", w);
-    json_decref(all);
-    return sm__req_reply_json(req, 200, o);
+        return SM_SRV_DONE;
+    return reply_field(req, id, text, "waveform", true);
 }
 
 /* Make sure the similarity index is loaded; \return with the read lock held. */
