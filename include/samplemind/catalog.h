@@ -39,7 +39,7 @@
 #include <samplemind/error.h>
 
 /** The schema version this library writes; older catalogs are migrated at open. */
-#define SM_CATALOG_SCHEMA_VERSION 1
+#define SM_CATALOG_SCHEMA_VERSION 2
 
 /* ---------------------------------------------------------------- queries --- */
 
@@ -301,10 +301,19 @@ SM_API sm_status sm_catalog_get(sm_catalog *cat, int64_t id, sm_sample *out, sm_
 SM_API sm_status sm_catalog_get_by_path(sm_catalog *cat, const char *path, sm_sample *out,
                                         sm_error *err);
 
+/** Flags of sm_catalog_sample_json beyond enum sm_json_flags (which use bits 0-7). */
+enum sm_catalog_json_flags {
+    SM_CATALOG_JSON_AI = 1 << 8, /**< add "ai": the stored AI answers by task */
+};
+
 /**
  * The full record of row \p id as JSON: the analysis object of DESIGN.md plus
- * "id", "root", "tags", "missing", "mtime"; \p flags are enum sm_json_flags.
- * \return new text (sm_free), or NULL with \p err filled.
+ * "id", "root", "tags", "missing", "mtime"; \p flags are enum sm_json_flags and
+ * enum sm_catalog_json_flags. With SM_CATALOG_JSON_AI, "ai" maps each task with a
+ * stored answer to {"provider", "model", "answer", "cached", "latency_ms",
+ * "tokens_in", "tokens_out", "tokens_estimated", "cost_usd", "created_at"}
+ * ({} when there are none).
+ * \return new text (sm_free), or NULL with \p err filled (SM_ENOENT: no row).
  */
 SM_API char *sm_catalog_sample_json(sm_catalog *cat, int64_t id, unsigned flags,
                                     sm_error *err);
@@ -322,6 +331,60 @@ SM_API sm_status sm_catalog_search_ids(sm_catalog *cat, const sm_query *q, int64
 /** Add (\p add true) or remove tag \p tag on row \p id. Tags are lowercased. */
 SM_API sm_status sm_catalog_tag(sm_catalog *cat, int64_t id, const char *tag, bool add,
                                 sm_error *err);
+
+/* ------------------------------------------------------------- AI answers --- */
+
+/**
+ * One AI answer stored with a sample. A sample keeps one answer per task: a newer
+ * answer for the same task replaces the stored one (an answer older than the
+ * stored one, by created_at, is ignored). Answers stay with a row when its file
+ * moves and are deleted with it (prune, or a row giving way to another at its
+ * path). In sm_catalog_put_ai_answer every string is borrowed; in the
+ * sm_catalog_each_ai_answer callback every string is borrowed for the call.
+ */
+typedef struct sm_catalog_ai_answer {
+    const char *task;      /**< "genre", "tags", "description"...: 1-31 bytes of a-z 0-9 - _ */
+    const char *provider;  /**< who answered ("builtin", "openai"...); 1-63 bytes */
+    const char *model;     /**< the model (may be ""); up to 127 bytes */
+    const char *answer;    /**< the answer: a JSON object, as text */
+    double latency_ms;     /**< >= 0 */
+    int64_t tokens_in;     /**< >= 0; from the provider's usage, else estimated */
+    int64_t tokens_out;    /**< >= 0 */
+    bool tokens_estimated; /**< the token counts are estimates */
+    double cost_usd;       /**< >= 0: estimated dollars the answer costs upstream */
+    bool cached;           /**< it came from the answer cache */
+    int64_t created_at;    /**< unix seconds; 0 in put means now */
+} sm_catalog_ai_answer;
+
+/** Zero answer (NULL strings, 0 numbers). Cannot fail. */
+SM_API void sm_catalog_ai_answer_init(sm_catalog_ai_answer *a);
+
+/**
+ * Store answer \p a with row \p id, replacing the row's answer for the same task.
+ * Two tasks have a meaning for the catalog, in the same transaction: the strings
+ * of a "tags" answer's "tags" array become tags of the row (lowercased, spaces
+ * turned into '-', ones that are still not valid tags skipped; tags are only
+ * added, never removed by a later answer), and the "description" string of a
+ * "description" answer becomes searchable text (the `description` column of the
+ * full-text index: free words of a search match it, and it survives rescans and
+ * re-analysis of the file).
+ * \return SM_OK; SM_ENOENT "no sample with id N" for an unknown row; SM_EINVAL
+ * naming the field for a bad task, provider, model, negative or NaN number, or an
+ * answer that is not a JSON object; or the catalog's write errors (SM_EBUSY...).
+ */
+SM_API sm_status sm_catalog_put_ai_answer(sm_catalog *cat, int64_t id,
+                                          const sm_catalog_ai_answer *a, sm_error *err);
+
+/** Called per stored answer (borrowed during the call); non-zero stops. */
+typedef int (*sm_catalog_ai_answer_fn)(const sm_catalog_ai_answer *a, void *userdata);
+
+/**
+ * Call \p fn for every answer stored with row \p id, by task name.
+ * \return SM_OK (also when there are none); SM_ENOENT when there is no row \p id.
+ */
+SM_API sm_status sm_catalog_each_ai_answer(sm_catalog *cat, int64_t id,
+                                           sm_catalog_ai_answer_fn fn, void *userdata,
+                                           sm_error *err);
 
 /** A stored per-file failure (borrowed during the callback). */
 typedef struct sm_catalog_error_rec {

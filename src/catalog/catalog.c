@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -492,6 +493,136 @@ sm_status sm_catalog_tag(sm_catalog *cat, int64_t id, const char *tag, bool add,
     return cat->be->tag(cat->impl, id, buf, add, err);
 }
 
+/* ------------------------------------------------------------- AI answers --- */
+
+#define MAX_ANSWER_BYTES (256 * 1024)
+#define MAX_ANSWER_TAGS 64
+
+void sm_catalog_ai_answer_init(sm_catalog_ai_answer *a)
+{
+    if (a)
+        memset(a, 0, sizeof(*a));
+}
+
+static sm_status check_name(const char *what, const char *s, size_t min, size_t max,
+                            bool task_chars, sm_error *err)
+{
+    if (!s)
+        return sm_error_set(err, SM_EINVAL, "ai answer: no %s", what);
+    size_t n = strlen(s);
+    if (n < min || n > max)
+        return sm_error_set(err, SM_EINVAL, "ai answer: %s '%.40s' must be %zu to %zu bytes",
+                            what, s, min, max);
+    if (!sm__utf8_valid(s, n))
+        return sm_error_set(err, SM_EINVAL, "ai answer: %s is not valid UTF-8", what);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        bool ok = task_chars ? (islower(c) || isdigit(c) || c == '-' || c == '_') : c >= 0x20;
+        if (!ok)
+            return sm_error_set(err, SM_EINVAL, "ai answer: %s '%.40s' has a bad character",
+                                what, s);
+    }
+    return SM_OK;
+}
+
+static sm_status check_answer(const sm_catalog_ai_answer *a, sm_error *err)
+{
+    if (!a)
+        return sm_error_set(err, SM_EINVAL, "ai answer: NULL answer");
+    if (check_name("task", a->task, 1, 31, true, err) != SM_OK ||
+        check_name("provider", a->provider, 1, 63, false, err) != SM_OK ||
+        check_name("model", a->model, 0, 127, false, err) != SM_OK)
+        return SM_EINVAL;
+    if (!(a->latency_ms >= 0.0) || !isfinite(a->latency_ms))
+        return sm_error_set(err, SM_EINVAL, "ai answer: latency_ms must be a number >= 0");
+    if (!(a->cost_usd >= 0.0) || !isfinite(a->cost_usd))
+        return sm_error_set(err, SM_EINVAL, "ai answer: cost_usd must be a number >= 0");
+    if (a->tokens_in < 0 || a->tokens_out < 0)
+        return sm_error_set(err, SM_EINVAL, "ai answer: token counts must be >= 0");
+    if (a->created_at < 0)
+        return sm_error_set(err, SM_EINVAL, "ai answer: created_at must be >= 0");
+    if (!a->answer)
+        return sm_error_set(err, SM_EINVAL, "ai answer: no answer text");
+    if (strlen(a->answer) > MAX_ANSWER_BYTES)
+        return sm_error_set(err, SM_EINVAL, "ai answer: the answer is longer than %d bytes",
+                            MAX_ANSWER_BYTES);
+    return SM_OK;
+}
+
+/* A tag from a "tags" answer: trimmed, inner spaces turned into '-', then the
+ * catalog's rules. Returns 0, or -1 when it is still not a valid tag. */
+static int answer_tag(const char *in, char *out, size_t size)
+{
+    size_t n = strlen(in);
+    size_t a = 0;
+    while (a < n && isspace((unsigned char)in[a]))
+        a++;
+    while (n > a && isspace((unsigned char)in[n - 1]))
+        n--;
+    if (n - a >= size)
+        return -1;
+    for (size_t i = a; i < n; i++)
+        out[i - a] = isspace((unsigned char)in[i]) ? '-' : in[i];
+    out[n - a] = '\0';
+    return sm__catalog_tag_normalize(out, NULL);
+}
+
+sm_status sm_catalog_put_ai_answer(sm_catalog *cat, int64_t id, const sm_catalog_ai_answer *a,
+                                   sm_error *err)
+{
+    CHECK_CAT(cat, err);
+    if (check_answer(a, err) != SM_OK)
+        return SM_EINVAL;
+    json_error_t jerr;
+    json_t *o = json_loads(a->answer, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return sm_error_set(err, SM_EINVAL, "ai answer: the answer is not a JSON object");
+    }
+    /* The task's meaning for the catalog: searchable text, or tags. */
+    const char *text = NULL;
+    char *tags[MAX_ANSWER_TAGS];
+    size_t n_tags = 0;
+    sm_status rc = SM_OK;
+    if (!strcmp(a->task, "description")) {
+        text = json_string_value(json_object_get(o, "description"));
+    } else if (!strcmp(a->task, "tags")) {
+        size_t i;
+        json_t *t;
+        json_array_foreach(json_object_get(o, "tags"), i, t)
+        {
+            char tag[256];
+            const char *v = json_string_value(t);
+            if (!v || n_tags >= MAX_ANSWER_TAGS || answer_tag(v, tag, sizeof(tag)) != 0)
+                continue;
+            tags[n_tags] = sm_strdup(tag);
+            if (!tags[n_tags]) {
+                rc = sm_error_set(err, SM_ENOMEM, "catalog: out of memory");
+                break;
+            }
+            n_tags++;
+        }
+    }
+    sm_catalog_ai_answer c = *a;
+    if (c.created_at == 0)
+        c.created_at = (int64_t)time(NULL);
+    if (rc == SM_OK)
+        rc = cat->be->put_answer(cat->impl, id, &c, text, tags, n_tags, err);
+    for (size_t i = 0; i < n_tags; i++)
+        sm_free(tags[i]);
+    json_decref(o);
+    return rc;
+}
+
+sm_status sm_catalog_each_ai_answer(sm_catalog *cat, int64_t id, sm_catalog_ai_answer_fn fn,
+                                    void *userdata, sm_error *err)
+{
+    CHECK_CAT(cat, err);
+    if (!fn)
+        return sm_error_set(err, SM_EINVAL, "catalog: NULL callback");
+    return cat->be->each_answer(cat->impl, id, fn, userdata, err);
+}
+
 sm_status sm_catalog_each_error(sm_catalog *cat, sm_catalog_error_fn fn, void *userdata,
                                 sm_error *err)
 {
@@ -562,6 +693,23 @@ static json_t *floats_json(const float *v, size_t n)
     return arr;
 }
 
+static int answer_json(const sm_catalog_ai_answer *a, void *userdata)
+{
+    json_t *ai = userdata;
+    json_t *ans = json_loads(a->answer, 0, NULL);
+    json_t *o = json_pack("{s:o, s:o, s:o, s:b, s:f, s:I, s:I, s:b, s:f, s:I}", "provider",
+                          text_json(a->provider), "model", text_json(a->model), "answer",
+                          ans ? ans : text_json(a->answer), "cached", a->cached, "latency_ms",
+                          round(a->latency_ms * 1000.0) / 1000.0, "tokens_in",
+                          (json_int_t)a->tokens_in, "tokens_out", (json_int_t)a->tokens_out,
+                          "tokens_estimated", a->tokens_estimated, "cost_usd", a->cost_usd,
+                          "created_at", (json_int_t)a->created_at);
+    if (!o)
+        return 1;
+    json_object_set_new(ai, a->task, o);
+    return 0;
+}
+
 char *sm_catalog_sample_json(sm_catalog *cat, int64_t id, unsigned flags, sm_error *err)
 {
     if (!cat) {
@@ -609,6 +757,15 @@ char *sm_catalog_sample_json(sm_catalog *cat, int64_t id, unsigned flags, sm_err
             json_object_set_new(o, "waveform",
                                 json_pack("{s:I, s:o}", "points", (json_int_t)rec.n_peaks,
                                           "peaks", floats_json(rec.peaks, 2 * rec.n_peaks)));
+        if (flags & SM_CATALOG_JSON_AI) {
+            json_t *ai = json_object();
+            if (!ai || cat->be->each_answer(cat->impl, id, answer_json, ai, err) != SM_OK) {
+                json_decref(ai);
+                json_decref(o);
+                goto done;
+            }
+            json_object_set_new(o, "ai", ai);
+        }
         size_t jf = JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10);
         if (flags & SM_JSON_PRETTY)
             jf = JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10);
@@ -621,6 +778,7 @@ char *sm_catalog_sample_json(sm_catalog *cat, int64_t id, unsigned flags, sm_err
     }
     if (!out)
         sm_error_set(err, SM_ENOMEM, "catalog: out of memory building JSON");
+done:
     sm_free(rec.analysis_json);
     sm_free(rec.peaks);
     sm_free(rec.embedding);

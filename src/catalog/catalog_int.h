@@ -96,6 +96,15 @@ struct sm__catalog_backend {
     sm_status (*fx_words)(void *impl, const void *state, const sm_query *q,
                           const uint8_t *want, int64_t want_n, int64_t **ids, double **scores,
                           size_t *n, sm_error *err);
+    /* AI answers (arguments checked by catalog.c): store a with row id, with text
+     * (may be NULL) as its searchable text and tags[0..n_tags) (normalised) added
+     * to the row, all in one transaction; SM_ENOENT when there is no row id. */
+    sm_status (*put_answer)(void *impl, int64_t id, const sm_catalog_ai_answer *a,
+                            const char *text, char *const *tags, size_t n_tags,
+                            sm_error *err);
+    /* Every answer of row id by task; SM_ENOENT when there is no row id. */
+    sm_status (*each_answer)(void *impl, int64_t id, sm_catalog_ai_answer_fn fn, void *ud,
+                             sm_error *err);
 };
 
 extern const struct sm__catalog_backend sm__catalog_sqlite;

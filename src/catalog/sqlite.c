@@ -24,6 +24,7 @@
 #include <samplemind/version.h>
 
 #include "catalog/catalog_int.h"
+#include "catalog/sqlite_int.h"
 
 /* 'SMCD' */
 #define APP_ID 0x534D4344
@@ -83,6 +84,22 @@ static const char *const migrations[] = {
     "  at INTEGER NOT NULL);"
     "CREATE VIRTUAL TABLE samples_fts USING fts5(words, tags, description,"
     "  tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');",
+    /* 1 -> 2: AI answers, one per (sample, task); text is what search matches. */
+    "CREATE TABLE ai_answers("
+    "  sample_id INTEGER NOT NULL REFERENCES samples(id) ON DELETE CASCADE,"
+    "  task TEXT NOT NULL,"
+    "  provider TEXT NOT NULL,"
+    "  model TEXT NOT NULL,"
+    "  answer TEXT NOT NULL,"
+    "  text TEXT,"
+    "  latency_ms REAL NOT NULL,"
+    "  tokens_in INTEGER NOT NULL,"
+    "  tokens_out INTEGER NOT NULL,"
+    "  tokens_estimated INTEGER NOT NULL,"
+    "  cost_usd REAL NOT NULL,"
+    "  cached INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY(sample_id, task)) WITHOUT ROWID;",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -263,7 +280,8 @@ static sqlite3_stmt *stmt(struct db *d, enum stmt_id id, sm_error *err)
         case ST_FTS_INSERT:
             sql = "INSERT INTO samples_fts(rowid, words, tags, description) VALUES(?1, ?2, "
                   "(SELECT coalesce(group_concat(tag, ' '), '') FROM tags WHERE sample_id = ?1),"
-                  " '')";
+                  " (SELECT coalesce(group_concat(text, ' '), '') FROM ai_answers"
+                  " WHERE sample_id = ?1 AND text IS NOT NULL))";
             break;
         case ST_FORGET_ERROR:
             sql = "DELETE FROM errors WHERE path = ?1";
@@ -379,6 +397,18 @@ static int read_row(sqlite3_stmt *st, sm_sample *s)
     if (!s->path || !s->root || !s->tags)
         return -1;
     return 0;
+}
+
+/* --------------------------------------------- for the backend's other files --- */
+
+sqlite3 *sm__sqlite_handle(void *impl)
+{
+    return ((struct db *)impl)->h;
+}
+
+sm_status sm__sqlite_fail(void *impl, sm_error *err, const char *what)
+{
+    return fail(impl, err, what);
 }
 
 /* ---------------------------------------------------------------- opening --- */
@@ -614,6 +644,16 @@ static sm_status auto_end(struct db *d, bool own, sm_status rc, sm_error *err)
         return rc;
     }
     return db_commit(d, err);
+}
+
+sm_status sm__sqlite_write_begin(void *impl, bool *own, sm_error *err)
+{
+    return auto_begin(impl, own, err);
+}
+
+sm_status sm__sqlite_write_end(void *impl, bool own, sm_status rc, sm_error *err)
+{
+    return auto_end(impl, own, rc, err);
 }
 
 static sm_status db_lock_scan(void *impl, bool wait, sm_error *err)
@@ -2190,4 +2230,6 @@ const struct sm__catalog_backend sm__catalog_sqlite = {
     .fx_text_load = db_fx_text_load,
     .fx_text_free = docsizes_free,
     .fx_words = db_fx_words,
+    .put_answer = sm__sqlite_put_answer,
+    .each_answer = sm__sqlite_each_answer,
 };
