@@ -56,6 +56,16 @@ void sm__ai_config_apply_env(struct sm__ai_config *c);
 double sm__ai_config_cost(const struct sm__ai_config *c, int provider, const char *model,
                           long in, long out);
 
+/* spend.c: the day's spending file of a data dir, shared by processes. */
+/* The total of day in the file at path; 0 when absent, unreadable or of another day. */
+double sm__ai_spend_read(const char *path, const char *day);
+/* Add dollars to day's total in the file, atomically across processes (a flock on
+ * path.lock); floor is the caller's own figure, used when larger than the file's.
+ * *total gets the new total. Returns 0, or -1 when the file could not be written
+ * (*total is then floor + dollars). */
+int sm__ai_spend_add(const char *path, const char *day, double floor, double dollars,
+                     double *total);
+
 /* prompt.c */
 /* Trimmed descriptors as canonical JSON (sorted keys, no per-frame arrays); new. */
 char *sm__ai_descriptors_canonical(const char *descriptors, sm_error *err);

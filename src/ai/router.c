@@ -217,16 +217,11 @@ char *sm_ai_answer_to_json(const sm_ai_answer *a)
 static void ledger_load(sm_ai *ai)
 {
     today(ai->day);
-    if (!ai->ledger[0])
-        return;
-    json_t *o = json_load_file(ai->ledger, 0, NULL);
-    const char *d = json_string_value(json_object_get(o, "day"));
-    if (d && !strcmp(d, ai->day))
-        ai->spent = json_number_value(json_object_get(o, "spent"));
-    json_decref(o);
+    if (ai->ledger[0])
+        ai->spent = sm__ai_spend_read(ai->ledger, ai->day);
 }
 
-/* Under ai->lock. */
+/* Under ai->lock. The file's total includes what other processes spent. */
 static void ledger_add(sm_ai *ai, double dollars)
 {
     char d[16];
@@ -235,24 +230,14 @@ static void ledger_add(sm_ai *ai, double dollars)
         memcpy(ai->day, d, sizeof(d));
         ai->spent = 0.0;
     }
-    if (ai->ledger[0]) {
-        /* Other processes may have spent too: take the file's figure when larger. */
-        json_t *o = json_load_file(ai->ledger, 0, NULL);
-        const char *fd = json_string_value(json_object_get(o, "day"));
-        double fs = json_number_value(json_object_get(o, "spent"));
-        if (fd && !strcmp(fd, ai->day) && fs > ai->spent)
-            ai->spent = fs;
-        json_decref(o);
-    }
-    ai->spent += dollars;
-    if (!ai->ledger[0])
+    if (!ai->ledger[0]) {
+        ai->spent += dollars;
         return;
-    char tmp[600];
-    snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", ai->ledger, (long)getpid());
-    json_t *o = json_pack("{s:s, s:f}", "day", ai->day, "spent", ai->spent);
-    if (o && json_dump_file(o, tmp, JSON_COMPACT) == 0)
-        rename(tmp, ai->ledger);
-    json_decref(o);
+    }
+    double total = 0.0;
+    if (sm__ai_spend_add(ai->ledger, ai->day, ai->spent, dollars, &total) != 0)
+        SM_LOG(SM_LOG_WARN, "ai: cannot record today's spending in %s", ai->ledger);
+    ai->spent = total;
 }
 
 double sm_ai_spent_today(sm_ai *ai)
