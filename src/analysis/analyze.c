@@ -307,15 +307,15 @@ static sm_status finish(sm_analyzer *an, sm_analysis *a, sm_error *err)
         return sm_error_set(err, SM_ENOMEM, "out of memory (envelopes)");
     sm__envelope_times(an->fine.v, an->fine.n, a);
 
+    /* Key with the opening chord: between a key and its relative, the first
+     * chord decides (src/analysis/key.h). Before tempo, which reads has_key. */
+    double start[SM_CHROMA_COUNT];
+    sm__chroma_start(&an->chroma, a, start);
+    sm__key_analyze_start(a, start);
     if (sm__tempo_analyze_ex(&an->onset, a))
         return sm_error_set(err, SM_ENOMEM, "out of memory (tempo)");
     if (sm__pitch_analyze(an->pitch.v, an->pitch.n, a))
         return sm_error_set(err, SM_ENOMEM, "out of memory (pitch)");
-    /* Key with the opening chord: between a key and its relative, the first
-     * chord decides (src/analysis/key.h). */
-    double start[SM_CHROMA_COUNT];
-    sm__chroma_start(&an->chroma, a, start);
-    sm__key_analyze_start(a, start);
     sm__category_analyze(a);
     sm__timbre_analyze(a);
     if (sm__embedding_compute(a))

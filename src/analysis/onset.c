@@ -123,6 +123,8 @@ void sm__onset_init(struct sm__onset *o)
     o->chroma_nov = empty;
     memset(o->ring, 0, sizeof(o->ring));
     memset(o->head, 0, sizeof(o->head));
+    for (size_t b = 0; b < SM_AN_NMEL; b++)
+        o->first_db[b] = SM__ONSET_FLOOR_DB;
     o->frames = 0;
     for (size_t b = 0; b < SM_AN_NMEL; b++)
         o->prev[b] = SM__ONSET_FLOOR_DB;
@@ -218,16 +220,11 @@ float sm__onset_wrap_novelty(const struct sm__onset *o)
     return cos_distance(tail, head);
 }
 
-int sm__onset_process(struct sm__onset *o, const struct sm__frame *f)
+/* Band sums of the capped rises of cur (log mel powers) over the maximum of
+ * p (the previous frame's) across neighbouring bands (SuperFlux). */
+static void band_rises(const float *cur, const float *p, float *sb)
 {
-    float cur[SM_AN_NMEL];
     float ref[SM_AN_NMEL];
-    const float *mel = f->mel;
-    /* 10 * log10(x) = 3.0103 * log2(x); NaN and tiny values go to the floor. */
-    for (size_t b = 0; b < SM_AN_NMEL; b++)
-        cur[b] = 3.01029996f * fast_log2(clamp_power(mel[b]));
-    /* Maximum filter over neighbouring bands of the previous frame. */
-    const float *p = o->prev;
     ref[0] = p[0] > p[1] ? p[0] : p[1];
     for (size_t b = 1; b + 1 < SM_AN_NMEL; b++) {
         float r = p[b - 1] > p[b] ? p[b - 1] : p[b];
@@ -241,13 +238,37 @@ int sm__onset_process(struct sm__onset *o, const struct sm__frame *f)
         d = d > 0.0f ? d : 0.0f;
         rise[b] = d < SM__ONSET_MAX_RISE ? d : SM__ONSET_MAX_RISE;
     }
-    float sb[SM__ONSET_NBANDS] = {0.0f, 0.0f, 0.0f};
+    sb[SM__ONSET_LOW] = 0.0f;
+    sb[SM__ONSET_MID] = 0.0f;
+    sb[SM__ONSET_HIGH] = 0.0f;
     for (size_t b = 0; b < SM__ONSET_LOW_END; b++)
         sb[SM__ONSET_LOW] += rise[b];
     for (size_t b = SM__ONSET_LOW_END; b < SM__ONSET_HIGH_FIRST; b++)
         sb[SM__ONSET_MID] += rise[b];
     for (size_t b = SM__ONSET_HIGH_FIRST; b < SM_AN_NMEL; b++)
         sb[SM__ONSET_HIGH] += rise[b];
+}
+
+void sm__onset_wrap_rise(const struct sm__onset *o, float *odf, float *band)
+{
+    float sb[SM__ONSET_NBANDS] = {0.0f, 0.0f, 0.0f};
+    if (o->odf.n > 0)
+        band_rises(o->first_db, o->prev, sb);
+    *odf = (sb[0] + sb[1] + sb[2]) * (1.0f / SM_AN_NMEL);
+    band[SM__ONSET_LOW] = sb[0] * (1.0f / SM__ONSET_LOW_END);
+    band[SM__ONSET_MID] = sb[1] * (1.0f / (SM__ONSET_HIGH_FIRST - SM__ONSET_LOW_END));
+    band[SM__ONSET_HIGH] = sb[2] * (1.0f / (SM_AN_NMEL - SM__ONSET_HIGH_FIRST));
+}
+
+int sm__onset_process(struct sm__onset *o, const struct sm__frame *f)
+{
+    float cur[SM_AN_NMEL];
+    const float *mel = f->mel;
+    /* 10 * log10(x) = 3.0103 * log2(x); NaN and tiny values go to the floor. */
+    for (size_t b = 0; b < SM_AN_NMEL; b++)
+        cur[b] = 3.01029996f * fast_log2(clamp_power(mel[b]));
+    float sb[SM__ONSET_NBANDS];
+    band_rises(cur, o->prev, sb);
     float s = sb[0] + sb[1] + sb[2];
     /* Reserve first so that on failure the state is unchanged and the frame
      * can be offered again. */
@@ -263,6 +284,8 @@ int sm__onset_process(struct sm__onset *o, const struct sm__frame *f)
         sb[1] * (1.0f / (SM__ONSET_HIGH_FIRST - SM__ONSET_LOW_END));
     o->band[SM__ONSET_HIGH].v[o->band[SM__ONSET_HIGH].n++] =
         sb[2] * (1.0f / (SM_AN_NMEL - SM__ONSET_HIGH_FIRST));
+    if (o->odf.n == 1)
+        memcpy(o->first_db, cur, sizeof(cur));
     memcpy(o->prev, cur, sizeof(cur));
     o->have_prev = 1;
     chroma_step(o, f);

@@ -43,6 +43,7 @@ struct sm__onset {
      * of frames seen. */
     float ring[2 * SM__ONSET_NOV_W][12];
     float head[12]; /* summed chroma of the first SM__ONSET_NOV_W frames */
+    float first_db[SM_AN_NMEL]; /* log mel powers of frame 0 */
     size_t frames;
 };
 
@@ -62,6 +63,12 @@ float sm__onset_first(const float *odf, size_t n);
  * cosine distance between the chroma of its last and first SM__ONSET_NOV_W
  * frames (0 for input shorter than 2 * SM__ONSET_NOV_W frames). */
 float sm__onset_wrap_novelty(const struct sm__onset *o);
+/* Frame 0's strength as the sound plays as a seamless loop: the rise from the
+ * last frame (after the file's end) to frame 0, in odf units, into *odf, and
+ * per band into band[SM__ONSET_NBANDS]. Both frames see half a window of audio
+ * (the file's first and last SM_AN_NFFT / 2 samples), so a steady sound that
+ * loops without a seam gives ~0. All 0 when no frame was seen. */
+void sm__onset_wrap_rise(const struct sm__onset *o, float *odf, float *band);
 int sm__onset_pick(const struct sm__onset *o, const float *fine, size_t n_fine,
                    struct sm__fvec *times);
 

@@ -153,17 +153,23 @@
 #define LOOP_TRIPLE 0.7
 #define LOOP_MIN_SCORE 0.05
 /* The drum-role rule (see the top of this file). */
-#define ROLE_W_H16 2.0
-#define ROLE_W_L8 0.5
+#define ROLE_W_H16 1.0
+#define ROLE_W_H32 1.0
+#define ROLE_W_L8 0.0
+#define ROLE_W_SNARE 1.0
+#define ROLE_W_FOUR 0.5
+#define ROLE_FOUR_BEATS 0.9
+#define ROLE_FOUR_OFF 0.1
+#define ROLE_KICK_FRAC 0.3
 #define ROLE_KEEP 0.05
-#define ROLE_CHORD 10.0
-#define CHORD_AGREE_SCORE 0.05
 /* Chord changes (see the top of this file). */
 #define CHORD_MIN_S 2.0
 #define CHORD_BEATS 4
 #define CHORD_MIN_NOV 0.02
 #define CHORD_EVENT_FRAC 0.3
 #define CHORD_MIN_SCORE 0.02
+#define CHORD_CONTRAST_MIN 0.05
+#define CHORD_CONTRAST_KEEP 0.0
 
 static int analyze(const float *odf, size_t n, const struct sm__onset *on, sm_analysis *a);
 
@@ -639,10 +645,11 @@ static double circ_score(const struct work *w, size_t N, int k, size_t *phase)
 
 /* out[0..N): band envelope src (nsrc values) with its +-LOCAL_MEAN_FRAMES local
  * mean removed, then the maximum over +-1 frame, as o and om. */
-static void band_prepare(const float *src, size_t nsrc, size_t N, float *tmp, float *out)
+static void band_prepare(const float *src, size_t nsrc, float first, size_t N, float *tmp,
+                         float *out)
 {
     for (size_t t = 0; t < N; t++) {
-        float v = t < nsrc ? src[t] : 0.0f;
+        float v = t == 0 ? first : (t < nsrc ? src[t] : 0.0f);
         tmp[t] = isfinite(v) && v > 0.0f ? (v < 1e6f ? v : 1e6f) : 0.0f;
     }
     double win = 0.0;
@@ -776,28 +783,177 @@ static void loop_choose(const struct work *w, size_t N, double dur, struct loop_
     }
 }
 
+/* Chord-change contrast of a loop of N frames read as B bars (one chord per
+ * bar): the mean chroma novelty at the bar lines less that at the half-bars,
+ * at the best lag in 0..15 % of a bar (slow attacks make the novelty peak
+ * late). x: the novelty over the loop, frame 0 as the loop plays it. */
+static double chord_contrast(const float *x, size_t N, int B)
+{
+    double bar = (double)N / (double)B;
+    long lagmax = lround(0.15 * bar);
+    double best = -INFINITY;
+    for (long lag = 0; lag <= lagmax; lag++) {
+        double on = 0.0;
+        double off = 0.0;
+        for (int j = 0; j < B; j++) {
+            long a = lround((double)j * bar) + lag;
+            long b = lround(((double)j + 0.5) * bar) + lag;
+            double va = 0.0;
+            double vb = 0.0;
+            for (long d = -1; d <= 1; d++) {
+                va = fmax(va, (double)x[(size_t)((a + d + (long)N) % (long)N)]);
+                vb = fmax(vb, (double)x[(size_t)((b + d + (long)N) % (long)N)]);
+            }
+            on += va;
+            off += vb;
+        }
+        best = fmax(best, (on - off) / (double)B);
+    }
+    return best;
+}
+
+/* The chroma novelty over a loop of N frames, frame 0 as the loop plays it
+ * (after its own end), into a new array (NULL when out of memory). */
+static float *loop_novelty(const struct sm__onset *on, size_t N)
+{
+    float *x = sm_calloc(N, sizeof(*x));
+    if (!x)
+        return NULL;
+    for (size_t t = 0; t < N && t < on->chroma_nov.n; t++) {
+        float v = on->chroma_nov.v[t];
+        x[t] = isfinite(v) && v > 0.0f ? v : 0.0f;
+    }
+    x[0] = sm__onset_wrap_novelty(on);
+    return x;
+}
+
+/* The chord rule for tonal loops (top of this file): among half, the same and
+ * twice the beats of c->k, the level whose bar lines (4 beats) carry the most
+ * chroma change against its half-bars. Updates c. Returns 0, or -1 when out
+ * of memory. */
+static int tonal_level(const struct work *w, const struct sm__onset *on, size_t N, double dur,
+                       struct loop_choice *c)
+{
+    float *x = loop_novelty(on, N);
+    if (!x)
+        return -1;
+    int cand[2] = {c->k, 2 * c->k};
+    double best = CHORD_CONTRAST_MIN;
+    int best_k = c->k;
+    for (int i = 0; i < 2; i++) {
+        int k = cand[i];
+        double bpm = 60.0 * k / dur;
+        if (k < 4 || k % CHORD_BEATS != 0 || bpm < BPM_MIN || bpm > BPM_MAX ||
+            (double)N / (double)(k / CHORD_BEATS) < 2.0 * SM__ONSET_NOV_W)
+            continue;
+        double v = chord_contrast(x, N, k / CHORD_BEATS);
+        if (v > best + (k == c->k ? -CHORD_CONTRAST_KEEP : 0.0)) {
+            best = v;
+            best_k = k;
+        }
+    }
+    sm_free(x);
+    if (best_k != c->k) {
+        size_t ph;
+        c->k = best_k;
+        c->score = circ_score(w, N, best_k, &ph);
+        c->phase = ph;
+        c->events = count_events(w, N, best_k, ph);
+    }
+    return 0;
+}
+
+/* Drum-role evidence of one level (k beats around the loop): see the top of
+ * this file. */
+struct role_ev {
+    int k;
+    size_t ph;
+    double h8, h16, h32; /* high band on half-, quarter- and eighth-beats */
+    double l8;           /* low band on half-beats */
+    double kick;         /* share of beats with a kick */
+    double bb, ht;       /* mid band: backbeat (2 and 4) and half-time (3) contrast */
+};
+
+/* env at beat j of period T from the (possibly negative) frame start, wrapping
+ * around the loop of N frames. */
+static double band_at(const float *env, size_t N, long start, int j, double T)
+{
+    long at = (start + lround((double)j * T)) % (long)N;
+    return (double)env[at < 0 ? at + (long)N : at];
+}
+
+static void role_eval(const struct work *w, size_t N, const float *le, double lmx,
+                      const float *me, const float *he, double hmx, int k, struct role_ev *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->k = k;
+    circ_score(w, N, k, &r->ph);
+    size_t ph = r->ph;
+    double T = (double)N / (double)k;
+    r->h8 = fmax(grid_mean(he, N, k, ph, 0.5, 1, 0), grid_mean(he, N, k, ph, 0.625, 1, 0)) / hmx;
+    r->h16 = 0.5 * (grid_mean(he, N, k, ph, 0.25, 1, 0) + grid_mean(he, N, k, ph, 0.75, 1, 0)) /
+             hmx;
+    if (T >= 8.0)
+        r->h32 = 0.25 *
+                 (grid_mean(he, N, k, ph, 0.125, 1, 0) + grid_mean(he, N, k, ph, 0.375, 1, 0) +
+                  grid_mean(he, N, k, ph, 0.625, 1, 0) + grid_mean(he, N, k, ph, 0.875, 1, 0)) /
+                 hmx;
+    /* The downbeat: the beat at ph, or the one before it when ph is in the
+     * second half of the beat (the loop starts just before a beat). */
+    long start = (double)ph > 0.5 * T ? (long)ph - lround(T) : (long)ph;
+    if (lmx > 0.0) {
+        r->l8 = fmax(grid_mean(le, N, k, ph, 0.5, 1, 0), grid_mean(le, N, k, ph, 0.625, 1, 0)) /
+                lmx;
+        int hit = 0;
+        for (int j = 0; j < k; j++) {
+            if (band_at(le, N, start, j, T) >= ROLE_KICK_FRAC * lmx)
+                hit++;
+        }
+        r->kick = (double)hit / (double)k;
+    }
+    if (k % 4 == 0) {
+        double m[4] = {0.0, 0.0, 0.0, 0.0};
+        double mx = 0.0;
+        for (int j = 0; j < k; j++)
+            m[j % 4] += band_at(me, N, start, j, T) / (double)(k / 4);
+        for (int p = 0; p < 4; p++)
+            mx = fmax(mx, m[p]);
+        if (mx > 0.0) {
+            r->bb = (fmin(m[1], m[3]) - fmax(m[0], m[2])) / mx;
+            r->ht = (m[2] - fmax(m[0], fmax(m[1], m[3]))) / mx;
+        }
+    }
+}
+
 /* The drum-role rule (top of this file): among half, the same and twice the
  * beats of c->k, the level whose half-beats the high band sounds and whose
  * quarter-beats it does not, and whose half-beats carry no kick. Updates c.
  * Returns 0, or -1 when out of memory. */
 static int role_level(const struct work *w, const struct sm__onset *on, size_t N, double dur,
-                      int chord_k, struct loop_choice *c)
+                      struct loop_choice *c)
 {
     const struct sm__fvec *lo = &on->band[SM__ONSET_LOW];
+    const struct sm__fvec *mi = &on->band[SM__ONSET_MID];
     const struct sm__fvec *hi = &on->band[SM__ONSET_HIGH];
-    if (lo->n < N / 2 || hi->n < N / 2)
+    if (lo->n < N / 2 || mi->n < N / 2 || hi->n < N / 2)
         return 0;
     float *tmp = sm_malloc(N * sizeof(*tmp));
     float *le = sm_malloc(N * sizeof(*le));
+    float *me = sm_malloc(N * sizeof(*me));
     float *he = sm_malloc(N * sizeof(*he));
-    if (!tmp || !le || !he) {
+    if (!tmp || !le || !me || !he) {
         sm_free(tmp);
         sm_free(le);
+        sm_free(me);
         sm_free(he);
         return -1;
     }
-    band_prepare(lo->v, lo->n, N, tmp, le);
-    band_prepare(hi->v, hi->n, N, tmp, he);
+    float wodf;
+    float wb[SM__ONSET_NBANDS];
+    sm__onset_wrap_rise(on, &wodf, wb);
+    band_prepare(lo->v, lo->n, fminf(wb[SM__ONSET_LOW], lo->n ? lo->v[0] : 0.0f), N, tmp, le);
+    band_prepare(mi->v, mi->n, fminf(wb[SM__ONSET_MID], mi->n ? mi->v[0] : 0.0f), N, tmp, me);
+    band_prepare(hi->v, hi->n, fminf(wb[SM__ONSET_HIGH], hi->n ? hi->v[0] : 0.0f), N, tmp, he);
     double lmx = 0.0;
     double hmx = 0.0;
     for (size_t t = 0; t < N; t++) {
@@ -814,24 +970,16 @@ static int role_level(const struct work *w, const struct sm__onset *on, size_t N
             double bpm = 60.0 * k / dur;
             if (k < 3 || bpm < BPM_MIN || bpm > BPM_MAX || (double)N / (double)k < 4.0)
                 continue;
-            size_t ph;
-            circ_score(w, N, k, &ph);
-            /* Half-beat: the straight or a swung (up to 5/8 of the beat) eighth. */
-            double h8 = fmax(grid_mean(he, N, k, ph, 0.5, 1, 0),
-                             grid_mean(he, N, k, ph, 0.625, 1, 0)) / hmx;
-            double h16 = 0.5 * (grid_mean(he, N, k, ph, 0.25, 1, 0) +
-                                grid_mean(he, N, k, ph, 0.75, 1, 0)) / hmx;
-            double l8 = 0.0;
-            if (lmx > 0.0)
-                l8 = fmax(grid_mean(le, N, k, ph, 0.5, 1, 0),
-                          grid_mean(le, N, k, ph, 0.625, 1, 0)) / lmx;
-            double v = h8 - ROLE_W_H16 * h16 - ROLE_W_L8 * l8 + (k == c->k ? ROLE_KEEP : 0.0);
-            if (k == chord_k)
-                v += ROLE_CHORD;
+            struct role_ev r;
+            role_eval(w, N, le, lmx, me, he, hmx, k, &r);
+            double v = r.h8 - ROLE_W_H16 * r.h16 - ROLE_W_H32 * r.h32 - ROLE_W_L8 * r.l8 +
+                       ROLE_W_SNARE * fmax(r.bb, r.ht) + (k == c->k ? ROLE_KEEP : 0.0);
+            if (r.kick >= ROLE_FOUR_BEATS && r.l8 < ROLE_FOUR_OFF)
+                v += ROLE_W_FOUR;
             if (v > best) {
                 best = v;
                 best_k = k;
-                best_ph = ph;
+                best_ph = r.ph;
             }
         }
         if (best_k != c->k) {
@@ -843,6 +991,7 @@ static int role_level(const struct work *w, const struct sm__onset *on, size_t N
     }
     sm_free(tmp);
     sm_free(le);
+    sm_free(me);
     sm_free(he);
     return 0;
 }
@@ -1113,15 +1262,9 @@ static int analyze(const float *odf, size_t n, const struct sm__onset *on, sm_an
             omx = fmax(omx, (double)w.o[t]);
         }
         loop_choose(&w, N, dur, &lc);
-        struct chord_choice cc;
-        memset(&cc, 0, sizeof(cc));
-        if (on && lc.k && chord_choose(on, dur, &cc)) {
-            work_release(&w);
-            return -1;
-        }
-        int chord_k = cc.kc && cc.score >= CHORD_AGREE_SCORE ? CHORD_BEATS * cc.kc : 0;
         if (on && lc.k) {
-            int rc = role_level(&w, on, N, dur, chord_k, &lc);
+            int rc = a->has_key ? tonal_level(&w, on, N, dur, &lc)
+                                : role_level(&w, on, N, dur, &lc);
             if (rc < 0) {
                 work_release(&w);
                 return -1;
@@ -1151,8 +1294,10 @@ static int analyze(const float *odf, size_t n, const struct sm__onset *on, sm_an
             if (bestScore >= HAS_TEMPO_CONF) {
                 static const double ratios[] = {0.25, 1.0 / 3.0, 0.5, 2.0 / 3.0, 1.0,
                                                 1.5, 2.0, 3.0, 4.0};
-                /* The free estimate is good to about 2 frames over its segment. */
-                double tol = FIT_TOL + 2.0 / (double)(n < SEG_FRAMES ? n : SEG_FRAMES);
+                /* The free estimate is good to about 2 frames over its segment,
+                 * and to no better than a frame per beat. */
+                double tol = FIT_TOL + fmax(2.0 / (double)(n < SEG_FRAMES ? n : SEG_FRAMES),
+                                            1.0 / bestT);
                 agrees = false;
                 for (size_t i = 0; i < sizeof(ratios) / sizeof(ratios[0]); i++) {
                     if (fabs(lbpm / (bpm_grid * ratios[i]) - 1.0) <= tol)

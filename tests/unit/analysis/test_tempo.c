@@ -771,6 +771,22 @@ static void test_tempo__half_time_reported_at_the_hats_tempo(void **state)
     sm_analysis_release(&a);
 }
 
+static void test_tempo__sixteenth_hats_keep_the_snare_on_3(void **state)
+{
+    (void)state;
+    struct hit h[256];
+    sm_analysis a;
+    /* Half-time at 75 BPM with sixteenth-note hats: kick on 1, snare on 3.
+     * Read as eighth-note hats at 150 the snare would fall once every 8
+     * beats, which is neither a backbeat nor half-time: 75 is reported. */
+    size_t nh = pattern(h, 256, 75.0, 8, 2, 4);
+    run_hits(h, nh, 8 * 60.0 / 75.0, &a);
+    assert_true(a.has_tempo);
+    assert_true(a.loop);
+    assert_bpm_near(a.bpm, 75.0, 0.001);
+    sm_analysis_release(&a);
+}
+
 /* Adds a partial of frequency hz and magnitude m to mag (a Hann main lobe). */
 static void add_partial(float *mag, double hz, double m)
 {
@@ -887,6 +903,7 @@ int main(void)
         cmocka_unit_test(test_tempo__rendered_click_tracks),
         cmocka_unit_test(test_tempo__rendered_one_shot_and_silence),
         cmocka_unit_test(test_tempo__half_time_reported_at_the_hats_tempo),
+        cmocka_unit_test(test_tempo__sixteenth_hats_keep_the_snare_on_3),
         cmocka_unit_test(test_tempo__pad_chord_changes_give_the_tempo),
         cmocka_unit_test(test_tempo__held_chord_has_no_tempo),
     };
