@@ -32,8 +32,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <samplemind/cache.h>
+#include <samplemind/catalog.h>
 #include <samplemind/common.h>
 #include <samplemind/error.h>
 #include <samplemind/net.h>
@@ -137,6 +139,18 @@ SM_API void sm_ai_answer_release(sm_ai_answer *a);
  * "valid","cached","rule_based","latency_ms","tokens":{"input","output","estimated"},
  * "cost","note"}; NULL when out of memory. */
 SM_API char *sm_ai_answer_to_json(const sm_ai_answer *a);
+
+/**
+ * Store answer \p a with catalog row \p id (sm_catalog_put_ai_answer): task,
+ * provider, model, the answer object, latency, tokens, the estimated cost
+ * (cost_estimate) and the cached flag, replacing the row's answer for that task.
+ * A "tags" answer's tags become the row's tags and a "description" answer's text
+ * becomes searchable. Answers that are not stored, with SM_OK: failed, invalid
+ * (no validated object) and simulated ones.
+ * \return SM_OK; SM_ENOENT for an unknown row; the catalog's errors.
+ */
+SM_API sm_status sm_ai_answer_store(const sm_ai_answer *a, sm_catalog *cat, int64_t id,
+                                    sm_error *err);
 
 /**
  * Make a router. Reads the config file and environment; starts the HTTP client.

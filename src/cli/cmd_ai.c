@@ -193,25 +193,35 @@ static void print_answer(struct sm_cli *cli, const char *what, const sm_ai_answe
         printf("  note: %s\n", a->note);
 }
 
-/* Store what the catalog can hold: tags from the tags task become catalog tags. */
-static void store_in_catalog(sm_catalog *cat, int64_t id, const sm_ai_answer *a)
+/* Store a valid answer with catalog sample id (none for a file outside the
+ * catalog): the answer record, tags from the tags task, searchable description.
+ * Returns 0, or -1 after printing why it was not stored. */
+static int store_in_catalog(struct sm_cli *cli, sm_catalog *cat, int64_t id,
+                            const sm_ai_answer *a)
 {
-    if (!cat || id < 0 || !a->valid || a->task != SM_AI_TAGS || !a->json)
-        return;
-    json_t *o = json_loads(a->json, 0, NULL);
-    size_t i;
-    json_t *t;
-    json_array_foreach(json_object_get(o, "tags"), i, t)
-    {
-        char tag[64];
-        snprintf(tag, sizeof(tag), "%s", json_string_value(t));
-        /* Catalog tags are single words. */
-        for (char *c = tag; *c; c++)
-            if (*c == ' ')
-                *c = '-';
-        sm_catalog_tag(cat, id, tag, true, NULL);
+    if (!cat || id < 0)
+        return 0;
+    sm_error err = SM_ERROR_INIT;
+    if (sm_ai_answer_store(a, cat, id, &err) == SM_OK)
+        return 0;
+    sm_cli_error(cli, "the %s answer for sample %lld was not stored: %s",
+                 sm_ai_task_name(a->task), (long long)id, err.msg);
+    return -1;
+}
+
+/* The catalog when there is one (--db, or DATA_DIR/catalog.db exists); NULL
+ * otherwise: files work without it. */
+static sm_catalog *open_optional_catalog(struct sm_cli *cli)
+{
+    char dir[PATH_MAX];
+    struct stat sb;
+    char path[PATH_MAX + 16];
+    bool have = cli->db != NULL;
+    if (!have && sm_cli_data_dir(cli, dir, sizeof(dir), false) == 0) {
+        snprintf(path, sizeof(path), "%s/catalog.db", dir);
+        have = stat(path, &sb) == 0;
     }
-    json_decref(o);
+    return have ? sm_cli_open_catalog(cli, false) : NULL;
 }
 
 /* -------------------------------------------------------------------- ask --- */
@@ -221,6 +231,8 @@ static int ask_usage(FILE *out)
     fprintf(out, "Usage: samplemind ai ask ID|PATH... --task TASK[,TASK|all] [--provider P]\n"
                  "                         [--model M] [--no-cache] [--no-store]\n"
                  "Tasks: genre, mood, tags, description, production, mixing, pairing.\n"
+                 "Answers for catalog samples are stored with them (see 'samplemind show');\n"
+                 "--no-store skips that. Files outside the catalog are never stored.\n"
                  "Providers: builtin, ollama, openai, anthropic, gemini, openai-compatible.\n");
     return out == stdout ? SM_EXIT_OK : SM_EXIT_USAGE;
 }
@@ -282,20 +294,7 @@ static int cmd_ask(struct sm_cli *cli, int argc, char **argv)
         sm_cache_close(cache);
         return SM_EXIT_FAILED;
     }
-    sm_catalog *cat = NULL;
-    {
-        /* The catalog is optional: a file works without one. */
-        char dir[PATH_MAX];
-        struct stat sb;
-        char path[PATH_MAX + 16];
-        bool have = cli->db != NULL;
-        if (!have && sm_cli_data_dir(cli, dir, sizeof(dir), false) == 0) {
-            snprintf(path, sizeof(path), "%s/catalog.db", dir);
-            have = stat(path, &sb) == 0;
-        }
-        if (have)
-            cat = sm_cli_open_catalog(cli, false);
-    }
+    sm_catalog *cat = open_optional_catalog(cli);
     int rc = SM_EXIT_OK;
     for (int i = optind; i < argc; i++) {
         int64_t id = -1;
@@ -324,8 +323,8 @@ static int cmd_ask(struct sm_cli *cli, int argc, char **argv)
             print_answer(cli, argv[i], &a);
             if (!a.ok || !a.valid)
                 rc = SM_EXIT_FAILED;
-            if (!no_store)
-                store_in_catalog(cat, id, &a);
+            if (!no_store && store_in_catalog(cli, cat, id, &a) != 0)
+                rc = SM_EXIT_FAILED;
             sm_ai_answer_release(&a);
         }
         sm_free(desc);
@@ -339,20 +338,76 @@ static int cmd_ask(struct sm_cli *cli, int argc, char **argv)
 
 /* ------------------------------------------------------------------- warm --- */
 
+/* An answer waiting to be stored by the main thread (callbacks must not block on
+ * the catalog, and the catalog handle belongs to one thread). */
+struct warm_store {
+    struct warm_store *next;
+    int64_t id;
+    sm_ai_answer a;
+};
+
 struct warm_totals {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int pending;
-    int done, cached, would_call, failed, filled;
+    int done, cached, would_call, failed, filled, stored, not_stored;
     double cost_estimate, spent;
     double per_provider_cost[SM_AI_PROVIDER_COUNT];
     int per_provider_calls[SM_AI_PROVIDER_COUNT];
+    sm_catalog *store;        /* where answers go (--no-simulate), or NULL */
+    struct warm_store *queue; /* answers to store, newest first */
 };
+
+/* The userdata of one request: its sample. */
+struct warm_item {
+    struct warm_totals *w;
+    int64_t id; /* catalog id, or -1 */
+};
+
+/* Under w->lock: store the queued answers (the lock is let go meanwhile). */
+static void warm_drain(struct sm_cli *cli, struct warm_totals *w)
+{
+    while (w->queue) {
+        struct warm_store *q = w->queue;
+        w->queue = NULL;
+        pthread_mutex_unlock(&w->lock);
+        int stored = 0;
+        int failed = 0;
+        while (q) {
+            struct warm_store *next = q->next;
+            if (store_in_catalog(cli, w->store, q->id, &q->a) == 0)
+                stored++;
+            else
+                failed++;
+            sm_ai_answer_release(&q->a);
+            sm_free(q);
+            q = next;
+        }
+        pthread_mutex_lock(&w->lock);
+        w->stored += stored;
+        w->not_stored += failed;
+    }
+}
 
 static void on_warm(sm_ai_answer *a, void *ud)
 {
-    struct warm_totals *w = ud;
+    struct warm_item *item = ud;
+    struct warm_totals *w = item->w;
+    struct warm_store *q = NULL;
+    if (w->store && item->id >= 0 && a->ok && a->valid && a->json && !a->simulated) {
+        q = sm_malloc(sizeof(*q));
+        if (q) {
+            q->id = item->id;
+            q->a = *a;
+            q->a.raw = NULL;
+            a->json = NULL; /* taken */
+        }
+    }
     pthread_mutex_lock(&w->lock);
+    if (q) {
+        q->next = w->queue;
+        w->queue = q;
+    }
     w->done++;
     int p = sm_ai_provider_from_name(a->provider);
     if (!a->ok)
@@ -387,7 +442,8 @@ static int warm_usage(FILE *out)
             "                          [--schedule HOURS] [--concurrency N] [PATH...]\n"
             "Runs task prompts over catalog samples (or the files given) to fill the\n"
             "answer cache. Simulation by default: no call is made; it reports what is\n"
-            "cached and what the rest would cost. --no-simulate spends.\n");
+            "cached and what the rest would cost. --no-simulate spends, and stores\n"
+            "every answer with its catalog sample (as 'ai ask' does).\n");
     return out == stdout ? SM_EXIT_OK : SM_EXIT_USAGE;
 }
 
@@ -395,8 +451,9 @@ static int warm_once(struct sm_cli *cli, sm_ai *ai, sm_catalog *cat, char **path
                      const char *query, long limit, int providers[], int nprov, int mask,
                      bool simulate, int concurrency)
 {
-    /* Collect the samples' descriptors. */
+    /* Collect the samples' descriptors and catalog ids. */
     char **descs = NULL;
+    struct warm_item *items = NULL;
     size_t n = 0;
     if (cat && (query || !npaths)) {
         sm_query q;
@@ -418,35 +475,51 @@ static int warm_once(struct sm_cli *cli, sm_ai *ai, sm_catalog *cat, char **path
         if (limit > 0 && nids > (size_t)limit)
             nids = (size_t)limit;
         descs = sm_calloc(nids + (size_t)npaths + 1, sizeof(char *));
-        for (size_t i = 0; descs && i < nids; i++) {
+        items = sm_calloc(nids + (size_t)npaths + 1, sizeof(*items));
+        for (size_t i = 0; descs && items && i < nids; i++) {
             char *j = sm_catalog_sample_json(cat, ids[i], 0, &err);
-            if (j)
+            if (j) {
+                items[n].id = ids[i];
                 descs[n++] = j;
+            }
         }
         sm_free(ids);
     } else {
         descs = sm_calloc((size_t)npaths + 1, sizeof(char *));
+        items = sm_calloc((size_t)npaths + 1, sizeof(*items));
     }
-    if (!descs)
+    if (!descs || !items) {
+        for (size_t s = 0; descs && s < n; s++)
+            sm_free(descs[s]);
+        sm_free(descs);
+        sm_free(items);
         return SM_EXIT_FAILED;
+    }
     for (int i = 0; i < npaths; i++) {
         int64_t id;
         char *j = descriptors_of(cli, cat, paths[i], &id);
-        if (j)
+        if (j) {
+            items[n].id = id;
             descs[n++] = j;
+        }
     }
     struct warm_totals w;
     memset(&w, 0, sizeof(w));
     pthread_mutex_init(&w.lock, NULL);
     pthread_cond_init(&w.cond, NULL);
+    w.store = simulate ? NULL : cat;
+    for (size_t s = 0; s < n; s++)
+        items[s].w = &w;
     for (size_t s = 0; s < n; s++) {
         for (int t = 0; t < SM_AI_TASK_COUNT; t++) {
             if (!(mask & (1 << t)))
                 continue;
             for (int k = 0; k < (nprov ? nprov : 1); k++) {
                 pthread_mutex_lock(&w.lock);
-                while (w.pending >= concurrency)
+                while (w.pending >= concurrency) {
                     pthread_cond_wait(&w.cond, &w.lock);
+                    warm_drain(cli, &w);
+                }
                 w.pending++;
                 pthread_mutex_unlock(&w.lock);
                 sm_ai_request rq = {0};
@@ -454,7 +527,7 @@ static int warm_once(struct sm_cli *cli, sm_ai *ai, sm_catalog *cat, char **path
                 rq.descriptors = descs[s];
                 rq.provider = nprov ? sm_ai_provider_name(providers[k]) : NULL;
                 rq.flags = simulate ? SM_AI_SIMULATE : 0;
-                if (sm_ai_ask_async(ai, &rq, on_warm, &w, NULL) != SM_OK) {
+                if (sm_ai_ask_async(ai, &rq, on_warm, &items[s], NULL) != SM_OK) {
                     pthread_mutex_lock(&w.lock);
                     w.pending--;
                     w.failed++;
@@ -464,8 +537,11 @@ static int warm_once(struct sm_cli *cli, sm_ai *ai, sm_catalog *cat, char **path
         }
     }
     pthread_mutex_lock(&w.lock);
-    while (w.pending > 0)
+    warm_drain(cli, &w);
+    while (w.pending > 0) {
         pthread_cond_wait(&w.cond, &w.lock);
+        warm_drain(cli, &w);
+    }
     pthread_mutex_unlock(&w.lock);
     json_t *by = json_object();
     for (int p = 0; p < SM_AI_PROVIDER_COUNT; p++)
@@ -475,11 +551,11 @@ static int warm_once(struct sm_cli *cli, sm_ai *ai, sm_catalog *cat, char **path
                                           simulate ? "cost_estimate" : "cost",
                                           w.per_provider_cost[p]));
     if (sm_cli_want_json(cli)) {
-        json_t *o = json_pack("{s:b, s:I, s:i, s:i, s:i, s:i, s:i, s:f, s:f, s:o}", "simulate",
-                              simulate, "samples", (json_int_t)n, "requests", w.done, "cached",
-                              w.cached, "would_call", w.would_call, "filled", w.filled,
-                              "failed", w.failed, "cost_estimate", w.cost_estimate, "spent",
-                              w.spent, "providers", by);
+        json_t *o = json_pack("{s:b, s:I, s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:f, s:o}",
+                              "simulate", simulate, "samples", (json_int_t)n, "requests", w.done,
+                              "cached", w.cached, "would_call", w.would_call, "filled", w.filled,
+                              "failed", w.failed, "stored", w.stored, "cost_estimate",
+                              w.cost_estimate, "spent", w.spent, "providers", by);
         char *t = json_dumps(o, JSON_COMPACT);
         puts(t);
         free(t);
@@ -490,7 +566,8 @@ static int warm_once(struct sm_cli *cli, sm_ai *ai, sm_catalog *cat, char **path
         if (simulate)
             printf("%d would call a provider (estimated $%.4f)", w.would_call, w.cost_estimate);
         else
-            printf("%d filled ($%.4f spent)", w.filled, w.spent);
+            printf("%d filled ($%.4f spent), %d answers stored in the catalog", w.filled,
+                   w.spent, w.stored);
         printf(", %d failed\n", w.failed);
         const char *k;
         json_t *v;
@@ -505,9 +582,10 @@ static int warm_once(struct sm_cli *cli, sm_ai *ai, sm_catalog *cat, char **path
     for (size_t s = 0; s < n; s++)
         sm_free(descs[s]);
     sm_free(descs);
+    sm_free(items);
     pthread_cond_destroy(&w.cond);
     pthread_mutex_destroy(&w.lock);
-    return w.failed ? SM_EXIT_FAILED : SM_EXIT_OK;
+    return w.failed || w.not_stored ? SM_EXIT_FAILED : SM_EXIT_OK;
 }
 
 static int cmd_warm(struct sm_cli *cli, int argc, char **argv)
@@ -598,6 +676,9 @@ static int cmd_warm(struct sm_cli *cli, int argc, char **argv)
             sm_cache_close(cache);
             return SM_EXIT_FAILED;
         }
+    } else {
+        /* Files only: answers for the ones in the catalog are stored with them. */
+        cat = open_optional_catalog(cli);
     }
     int rc;
     for (;;) {

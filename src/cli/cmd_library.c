@@ -299,7 +299,8 @@ static const char show_usage[] =
     "Usage: samplemind show [--embedding] [--waveform] ID|PATH...\n"
     "\n"
     "Print everything the catalog holds about samples (by catalog id or path) as\n"
-    "JSON: the analysis, plus id, root, tags, missing and mtime.\n";
+    "JSON: the analysis, plus id, root, tags, missing, mtime and the stored AI\n"
+    "answers (\"ai\": task -> provider, model, answer, cost...).\n";
 
 int sm_cmd_show(struct sm_cli *cli, int argc, char **argv)
 {
@@ -329,6 +330,7 @@ int sm_cmd_show(struct sm_cli *cli, int argc, char **argv)
     }
     if (cli->stdout_tty && cli->output != SM_OUT_JSON)
         flags |= SM_JSON_PRETTY;
+    flags |= SM_CATALOG_JSON_AI;
     sm_catalog *cat = sm_cli_open_catalog(cli, false);
     if (!cat)
         return SM_EXIT_FAILED;

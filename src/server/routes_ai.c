@@ -63,37 +63,31 @@ static json_t *answer_body(const sm_ai_answer *a, int *status)
     return o;
 }
 
-static void store_tags(struct ai_ctx *ctx, int64_t id, const sm_ai_answer *a)
+/* Store the answer with catalog sample id (none for descriptors sent inline): every
+ * valid answer, cached or not; tags answers tag the sample and description answers
+ * become searchable, so the search indexes are reloaded after those. */
+static void store_answer(struct ai_ctx *ctx, int64_t id, const sm_ai_answer *a)
 {
-    if (id < 0 || !a->valid || a->task != SM_AI_TAGS || !a->json)
+    if (id < 0 || !a->ok || !a->valid || !a->json)
         return;
     sm_error err = SM_ERROR_INIT;
     sm_catalog *cat = sm__srv_catalog_acquire(ctx->srv, &err);
-    if (!cat)
+    sm_status st = cat ? sm_ai_answer_store(a, cat, id, &err) : err.code;
+    if (cat)
+        sm__srv_catalog_release(ctx->srv, cat);
+    if (st != SM_OK) {
+        SM_LOG(SM_LOG_WARN, "ai: the %s answer for sample %lld was not stored: %s",
+               sm_ai_task_name(a->task), (long long)id, err.msg);
         return;
-    json_t *o = json_loads(a->json, 0, NULL);
-    size_t i;
-    json_t *t;
-    json_array_foreach(json_object_get(o, "tags"), i, t)
-    {
-        char tag[64];
-        snprintf(tag, sizeof(tag), "%s", json_string_value(t));
-        for (char *c = tag; *c; c++)
-            if (*c == ' ')
-                *c = '-';
-        sm_catalog_tag(cat, id, tag, true, NULL);
     }
-    bool tagged = json_array_size(json_object_get(o, "tags")) > 0;
-    json_decref(o);
-    sm__srv_catalog_release(ctx->srv, cat);
-    if (tagged)
-        sm__srv_indexes_stale(ctx->srv); /* tags are searchable */
+    if (a->task == SM_AI_TAGS || a->task == SM_AI_DESCRIPTION)
+        sm__srv_indexes_stale(ctx->srv); /* tags and descriptions are searchable */
 }
 
 static void on_answer(sm_ai_answer *a, void *userdata)
 {
     struct pending *p = userdata;
-    store_tags(p->ctx, p->file_id, a);
+    store_answer(p->ctx, p->file_id, a);
     pthread_mutex_lock(&p->lock);
     bool later = p->suspended;
     if (!later) {
@@ -368,9 +362,9 @@ static int analyze(sm_req *req, void *userdata)
                              "give file_id (a catalog id) or descriptors (an object)");
     }
     bool no_cache = json_is_true(json_object_get(body, "no_cache"));
-    if (desc && !scanned && !no_cache && !(task == SM_AI_TAGS && file_id >= 0)) {
-        /* The cached path: no prompt, no parsing of the answer, its bytes go out. A
-         * tags answer for a catalog sample goes the full way (it tags the sample). */
+    if (desc && !scanned && !no_cache && file_id < 0) {
+        /* The cached path: no prompt, no parsing of the answer, its bytes go out. An
+         * answer for a catalog sample goes the full way (it is stored with it). */
         sm_ai_request fq = {0};
         fq.task = task;
         fq.descriptors = desc;

@@ -381,7 +381,7 @@ static int file_get(sm_req *req, void *ud)
     int64_t id;
     if (id_param(req, &id))
         return SM_SRV_DONE;
-    char *text = sample_text(req, id, 0);
+    char *text = sample_text(req, id, SM_CATALOG_JSON_AI);
     if (!text)
         return SM_SRV_DONE;
     sm__req_reply_data(req, 200, "application/json", text, strlen(text));

@@ -35,6 +35,8 @@ unset OPENAI_API_KEY OPENAI_BASE_URL ANTHROPIC_API_KEY ANTHROPIC_BASE_URL GEMINI
     GEMINI_BASE_URL OLLAMA_HOST SAMPLEMIND_CACHE SAMPLEMIND_CONFIG SAMPLEMIND_DB
 sm() { "$SM_BIN" --data-dir "$D" --json "$@"; }
 field() { python3 -c "import json,sys; d=json.loads(sys.stdin.readline()); print(eval('d' + sys.argv[1]))" "$1"; }
+# jx EXPR: EXPR over d, the first JSON line of stdin.
+jx() { python3 -c "import json,sys; d=json.loads(sys.stdin.readline()); print(eval(sys.argv[1]))" "$1"; }
 
 # 1. Nothing configured: the builtin rules answer, and say so.
 out=$(sm ai ask "$tmp/lib/kick.wav" --task genre 2>"$tmp/err")
@@ -152,12 +154,47 @@ if sm scan "$tmp/lib" >/dev/null 2>&1; then
         check "ask by catalog id" [ "$(echo "$out" | field '["valid"]')" = True ]
         tags=$("$SM_BIN" --data-dir "$D" --json show "$id" | field '["tags"]')
         check "tags stored in the catalog" grep -q "one-shot" <<<"$tags"
+        # Every answer is stored with the sample: fields, replaced by a newer one.
+        shown() { "$SM_BIN" --data-dir "$D" --json show "$id" | jx "$1"; }
+        sm ai ask "$id" --task genre --provider openai --no-cache >/dev/null 2>&1
+        check "stored: provider and model" [ "$(shown 'd["ai"]["genre"]["provider"] + "/" + d["ai"]["genre"]["model"]')" = openai/gpt-4o-mini ]
+        check "stored: usage tokens" [ "$(shown 'd["ai"]["genre"]["tokens_in"]')" = 321 ]
+        check "stored: cost, latency, not cached" [ "$(shown 'd["ai"]["genre"]["cost_usd"] > 0 and d["ai"]["genre"]["latency_ms"] > 0 and not d["ai"]["genre"]["cached"]')" = True ]
+        sm ai ask "$id" --task genre --provider openai >/dev/null 2>&1
+        check "a cached answer replaces it, marked cached" [ "$(shown 'd["ai"]["genre"]["cached"]')" = True ]
+        sm ai ask "$id" --task genre --provider builtin >/dev/null 2>&1
+        check "another provider's answer replaces it" [ "$(shown 'd["ai"]["genre"]["provider"]')" = builtin ]
+        # A description answer is searchable text.
+        check "no sample says techno yet" [ -z "$(sm search techno 2>/dev/null)" ]
+        sm ai ask "$id" --task description --provider openai >/dev/null 2>&1
+        check "description answer is searchable" [ "$(sm search techno 2>/dev/null | field '["id"]')" = "$id" ]
+        sm scan "$tmp/lib" >/dev/null 2>&1
+        check "description searchable after a rescan" [ "$(sm search techno 2>/dev/null | field '["id"]')" = "$id" ]
+        # ai warm --no-simulate stores what it fills; a simulation stores nothing.
+        sm ai warm --providers openai --task-types mixing --samples kick >/dev/null 2>&1
+        check "warm simulation stores nothing" [ "$(shown '"mixing" in d["ai"]')" = False ]
+        out=$(sm ai warm --no-simulate --providers openai --task-types mixing --samples kick 2>/dev/null)
+        check "warm --no-simulate stores its answers" [ "$(echo "$out" | field '["stored"]')" -ge 1 ]
+        check "warm's answer is in show" [ "$(shown 'd["ai"]["mixing"]["provider"]')" = openai ]
     else
         not_ok "catalog search found the kick"
     fi
 else
     echo "skip catalog ids: scan failed"
 fi
+
+# 8b. Spending: processes asking at once all count in the day's total.
+spent() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['spent'])" "$D/ai-spend.json" 2>/dev/null || echo 0; }
+s0=$(spent)
+pids=()
+cp "$tmp/lib/snare.wav" "$tmp/outside.wav" # not in the catalog: its answers are not stored
+for i in 1 2 3 4 5 6; do
+    sm ai ask "$tmp/outside.wav" --task all --provider openai --no-cache >"$tmp/spend.$i" 2>/dev/null &
+    pids+=($!)
+done
+wait "${pids[@]}"
+sum=$(cat "$tmp"/spend.? | python3 -c "import json,sys; print(sum(json.loads(l)['cost'] for l in sys.stdin if l.strip()))")
+check "6 concurrent spenders: every call counted" python3 -c "import sys; s0, s1, c = map(float, sys.argv[1:]); sys.exit(0 if c > 0 and abs((s1 - s0) - c) < 1e-9 else 1)" "$s0" "$(spent)" "$sum"
 
 # 9. The API: analyze answered later while server threads stay free.
 export OPENAI_API_KEY=sk-test-secret-123 OPENAI_BASE_URL="$MOCK/v1"
@@ -197,6 +234,23 @@ out=$(api -X POST "$U/ai/analyze" -d "{ \"task\" : \"genre\", \"provider\": \"op
 check "another body shape still answers" [ "$(echo "$out" | field '["valid"]')" = True ]
 out=$(api -X POST "$U/ai/analyze" -d '{"task":"genre"}')
 check "API rejects a request without a sample" grep -q invalid_argument <<<"$out"
+# Answers for catalog samples are stored with them; GET file shows them, the list not.
+sid=$(sm search snare 2>/dev/null | head -1 | field '["id"]')
+fileai() { api "$U/audio/files/$sid" | jx "$1"; }
+check "GET file has an ai object" [ "$(fileai 'd["ai"].get("production")')" = None ]
+out=$(api -X POST "$U/ai/analyze" -d "{\"file_id\":$sid,\"task\":\"production\",\"provider\":\"openai\"}")
+check "API answer for a catalog sample" [ "$(echo "$out" | field '["valid"]')" = True ]
+check "API answer stored: provider, tokens, cost" [ "$(fileai '[d["ai"]["production"]["provider"], d["ai"]["production"]["tokens_in"], d["ai"]["production"]["cost_usd"] > 0]')" = "['openai', 321, True]" ]
+out=$(api -X POST "$U/ai/analyze" -d "{\"file_id\":$sid,\"task\":\"production\",\"provider\":\"openai\"}")
+check "API cached answer for a catalog sample" [ "$(echo "$out" | field '["cached"]')" = True ]
+check "the cached answer replaces the stored one" [ "$(fileai 'd["ai"]["production"]["cached"]')" = True ]
+q='%22rule%20based%22'
+check "API search: no rule-based description yet" [ "$(api "$U/audio/files?q=$q" | field '["count"]')" = 0 ]
+api -X POST "$U/ai/analyze" -d "{\"file_id\":$sid,\"task\":\"description\",\"provider\":\"builtin\"}" >/dev/null
+check "API search finds the sample by its new description" [ "$(api "$U/audio/files?q=$q" | jx '[r["id"] for r in d["items"]]')" = "[$sid]" ]
+check "the list carries no ai answers" [ "$(api "$U/audio/files?limit=50" | jx 'any("ai" in r for r in d["items"])')" = False ]
+out=$(api -X POST "$U/ai/analyze" -d '{"file_id":999999,"task":"genre"}')
+check "API answer for an unknown sample is not_found" grep -q '"not_found"' <<<"$out"
 out=$(api "$U/cache/stats")
 check "API cache stats" [ "$(echo "$out" | field '["backend"]')" = sqlite ]
 out=$(api "$U/ai/providers")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The catalog commands end to end on a generated library: search with every
 # filter and every error, similar (the right neighbour for a sound and a lightly
-# altered copy), duplicates, tag, show, stats, export, errors.
+# altered copy), duplicates, tag, show, stats, export, errors, AI answers stored
+# with samples (searchable descriptions through rescans, deleted with the sample).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -188,6 +189,48 @@ check "export json is one valid array" test "$("$bin" export --format json | pyt
 check "export jsonl with a query" test "$("$bin" export --format jsonl category:kick | wc -l)" -eq "$(count category:kick)"
 "$bin" export --format xml >/dev/null 2>&1; check "export --format xml exits 2" test $? -eq 2
 check "errors with none is empty" test -z "$("$bin" errors --json)"
+
+# AI answers stored with their samples (the offline builtin rules answer).
+aid=$("$bin" search Sine_E5 --json | jl 'rows[0]["id"]')
+ai_of() { "$bin" show "$1" --json | python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$2"; }
+check "no description words before any answer" test "$(count '"rule based"')" -eq 0
+check "show has an empty ai object before any answer" test "$(ai_of "$aid" 'd["ai"]')" = "{}"
+"$bin" ai ask "$aid" --task description,tags --provider builtin >/dev/null 2>&1
+check "ai ask by catalog id exits 0" test $? -eq 0
+check "stored answer: provider" test "$(ai_of "$aid" 'd["ai"]["description"]["provider"]')" = builtin
+check "stored answer: model" test "$(ai_of "$aid" 'd["ai"]["description"]["model"]')" = rules-v1
+check "stored answer: the answer object" grep -q "rule-based" <<<"$(ai_of "$aid" 'd["ai"]["description"]["answer"]["description"]')"
+check "stored answer: counts, cost, cached, time" test "$(ai_of "$aid" '[sorted(d["ai"]["tags"].keys()), d["ai"]["tags"]["cached"], d["ai"]["tags"]["created_at"] > 0]')" = \
+    "[['answer', 'cached', 'cost_usd', 'created_at', 'latency_ms', 'model', 'provider', 'tokens_estimated', 'tokens_in', 'tokens_out'], False, True]"
+check "tags answer became catalog tags" test "$(ai_of "$aid" 'all(t in d["tags"] for t in d["ai"]["tags"]["answer"]["tags"])')" = True
+check "description is searchable" test "$("$bin" search '"rule based"' --json | jl '[r["id"] for r in rows]')" = "[$aid]"
+check "search rows carry no ai answers" test "$("$bin" search '"rule based"' --json | jl 'any("ai" in r for r in rows)')" = False
+before=$(ai_of "$aid" 'd["ai"]["description"]["created_at"]')
+sleep 1
+"$bin" ai ask "$aid" --task description --provider builtin >/dev/null 2>&1
+check "a newer answer replaces the stored one" test "$(ai_of "$aid" '[len(d["ai"]), d["ai"]["description"]["created_at"] > '"$before"']')" = "[2, True]"
+"$bin" scan "$lib" >/dev/null 2>&1
+check "description survives an unchanged rescan" test "$(count '"rule based"')" -eq 1
+"$bin" scan "$lib" --force >/dev/null 2>&1
+check "description survives re-analysis" test "$(count '"rule based"')" -eq 1
+check "answers survive re-analysis" test "$(ai_of "$aid" 'len(d["ai"])')" = 2
+"$bin" ai ask "$aid" --task genre --provider builtin --no-store >/dev/null 2>&1
+check "--no-store stores nothing" test "$(ai_of "$aid" '"genre" in d["ai"]')" = False
+"$bin" ai ask 999999 --task genre --provider builtin >/dev/null 2>"$tmp/ai.err"
+check "ai ask of an unknown id exits 1" test $? -eq 1
+check "ai ask of an unknown id says why" grep -q "not a catalog id" "$tmp/ai.err"
+# Deleted with the sample: the file goes, the rescan prunes the row and its answers.
+cp "$lib/tones/Sine_E5.wav" "$lib/tones/Gone.wav"
+"$bin" scan "$lib" >/dev/null 2>&1
+gid=$("$bin" search gone --json | jl 'rows[0]["id"]')
+"$bin" ai ask "$gid" --task description --provider builtin >/dev/null 2>&1
+check "the doomed sample's description is searchable" test "$(count '"rule based"')" -eq 2
+rm "$lib/tones/Gone.wav"
+"$bin" scan "$lib" --prune >/dev/null 2>&1
+answers_of() { python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute('SELECT count(*) FROM ai_answers WHERE sample_id = ?', (int(sys.argv[2]),)).fetchone()[0])" "$SAMPLEMIND_DATA_DIR/catalog.db" "$1"; }
+check "pruned sample's answers are deleted" test "$(answers_of "$gid")" = 0
+check "other samples' answers stay" test "$(answers_of "$aid")" = 2
+check "pruned sample no longer found by its description" test "$(count '"rule based"')" -eq 1
 
 # A catalog that does not exist yet.
 err=$(SAMPLEMIND_DATA_DIR="$tmp/none" "$bin" search kick 2>&1); rc=$?
