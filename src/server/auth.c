@@ -14,13 +14,16 @@
 #include <samplemind/alloc.h>
 
 #include "auth.h"
+#include "util/dbwatch.h"
 
 /* Token checks answered from memory. Changes made through this process (logout,
  * revocation, user and password changes) clear the cache at once; changes any
  * other process commits to the store (the CLI revoking a key) are seen through
  * SQLite's `PRAGMA data_version`, which changes when another connection commits,
- * and clear it too. So the cache never answers with stale rights; an entry also
- * lapses AUTH_CACHE_MS after it was read, and with its token's expiry. */
+ * and clear it too. That pragma is a read transaction (file locks, a mutex), so it
+ * is consulted only when the store's WAL file changed lately (util/dbwatch.h): a
+ * stat() per check instead. So the cache never answers with stale rights; an entry
+ * also lapses AUTH_CACHE_MS after it was read, and with its token's expiry. */
 #define AUTH_CACHE_SLOTS 1024
 #define AUTH_CACHE_MS 2000
 
@@ -37,6 +40,7 @@ struct sm_auth {
     sqlite3_stmt *check; /* the token query, prepared once */
     sqlite3_stmt *version; /* PRAGMA data_version */
     int64_t data_version;
+    struct sm_dbwatch watch; /* when data_version is worth asking */
     pthread_mutex_t lock;
     struct auth_cache_entry cache[AUTH_CACHE_SLOTS];
     unsigned long long ops;
@@ -100,6 +104,7 @@ struct sm_auth *sm__auth_open(const char *path, sm_error *err)
         return NULL;
     }
     pthread_mutex_init(&a->lock, NULL);
+    sm__dbwatch_init(&a->watch, path);
     a->ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
     a->mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
     /* Create the file 0600 before SQLite opens it. */
@@ -144,6 +149,7 @@ void sm__auth_close(struct sm_auth *a)
         return;
     sqlite3_finalize(a->check);
     sqlite3_finalize(a->version);
+    sm__dbwatch_close(&a->watch);
     if (a->db)
         sqlite3_close(a->db);
     pthread_mutex_destroy(&a->lock);
@@ -457,16 +463,18 @@ sm_status sm__auth_check(struct sm_auth *a, const char *token, struct sm_auth_id
     sm_status rc = SM_OK;
     pthread_mutex_lock(&a->lock);
     /* Another process committed to the store: forget everything. */
-    if (sqlite3_step(a->version) == SQLITE_ROW) {
-        int64_t v = sqlite3_column_int64(a->version, 0);
-        if (v != a->data_version) {
+    if (sm__dbwatch_due(&a->watch)) {
+        if (sqlite3_step(a->version) == SQLITE_ROW) {
+            int64_t v = sqlite3_column_int64(a->version, 0);
+            if (v != a->data_version) {
+                cache_clear(a);
+                a->data_version = v;
+            }
+        } else {
             cache_clear(a);
-            a->data_version = v;
         }
-    } else {
-        cache_clear(a);
+        sqlite3_reset(a->version);
     }
-    sqlite3_reset(a->version);
     if (e->used && mono < e->valid_until_ms && !sodium_memcmp(e->hash, hash, 32) &&
         (!e->expires || e->expires > now)) {
         if (id)
