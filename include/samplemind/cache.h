@@ -20,6 +20,14 @@
  * fails a caller: get reports a miss (and counts an error), put is dropped, each
  * with a logged warning, and the backend reconnects by itself on a later call
  * (at most one attempt per reconnect_ms). Every function is thread-safe.
+ *
+ * Near tier: recent hits are also kept in process memory (near_entries slots,
+ * answers up to 16 KB), so a hot answer costs no backend round trip. It stays
+ * exact: puts and clears through this cache update it at once; for SQLite,
+ * commits by other processes are seen through the file's WAL and `PRAGMA
+ * data_version` before the next look-up; for Redis, the server pushes the names
+ * of changed keys (CLIENT TRACKING, broadcast mode, Redis >= 6) and while that
+ * channel is down the tier is not used.
  */
 #ifndef SAMPLEMIND_CACHE_H
 #define SAMPLEMIND_CACHE_H
@@ -42,6 +50,7 @@ typedef struct sm_cache_opts {
     long ttl_s;          /**< [7 days] lifetime of an entry */
     long op_timeout_ms;  /**< [250] Redis: a slower operation counts as a miss */
     long reconnect_ms;   /**< [1000] least time between reconnection attempts */
+    long near_entries;   /**< [2048] near-tier slots; negative: no near tier */
 } sm_cache_opts;
 
 enum sm_cache_result { SM_CACHE_MISS = 0, SM_CACHE_HIT = 1 };

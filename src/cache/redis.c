@@ -6,13 +6,26 @@
  * A lookup is a plain GET. Hits and misses are counted in the process and added to
  * the shared hash with HINCRBY pipelined behind a later GET (one round trip, at most
  * every FLUSH_MS), and at stats and close: the cluster-wide counters lag by at most
- * FLUSH_MS while requests flow. */
+ * FLUSH_MS while requests flow.
+ *
+ * Near tier (cache.c): a tracker thread, started by the first look-up, holds one
+ * more connection on which Redis pushes the names of changed "sm:ai:" keys
+ * (CLIENT TRACKING ON REDIRECT <itself> BCAST PREFIX sm:ai:, then SUBSCRIBE
+ * __redis__:invalidate; Redis >= 6). Every SET, UNLINK, expiry or eviction of a key
+ * by any client drops it from the tier; a flush of the database flushes the tier.
+ * The tier answers only while that connection is up: when it breaks the tier is
+ * flushed and skipped until the tracker is back. The tracker also shares the hits
+ * the tier answered (every FLUSH_MS). */
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
@@ -44,6 +57,12 @@ struct redis_cache {
     pthread_mutex_t next_lock; /* next and the pending counters */
     uint64_t p_hits, p_misses; /* counted here, not yet in the shared hash */
     double last_flush_ms;
+    struct sm__near *near;
+    pthread_t tracker;
+    bool tracker_started;     /* under next_lock */
+    int wake[2];              /* a pipe: rd_close stops the tracker through it */
+    _Atomic bool tracking;    /* invalidations flow: the near tier may answer */
+    _Atomic bool stopping;
 };
 
 static struct timeval tv_ms(long ms)
@@ -61,6 +80,46 @@ static void drop(struct conn *c)
     c->ctx = NULL;
 }
 
+/* A new connection, authenticated and on the configured db; NULL with why. */
+static redisContext *dial(struct redis_cache *r, char *why, size_t whylen)
+{
+    redisContext *ctx = redisConnectWithTimeout(r->host, r->port, tv_ms(r->timeout_ms));
+    if (!ctx || ctx->err) {
+        snprintf(why, whylen, "cannot connect to redis %s:%d: %s", r->host, r->port,
+                 ctx ? ctx->errstr : "out of memory");
+        if (ctx)
+            redisFree(ctx);
+        return NULL;
+    }
+    redisSetTimeout(ctx, tv_ms(r->timeout_ms));
+    redisEnableKeepAlive(ctx);
+    redisReply *rep;
+    if (r->password[0]) {
+        rep = redisCommand(ctx, "AUTH %s", r->password);
+        bool ok = rep && rep->type != REDIS_REPLY_ERROR;
+        if (rep)
+            freeReplyObject(rep);
+        if (!ok) {
+            /* Never echo the password: name only the host. */
+            snprintf(why, whylen, "redis %s:%d refused the password", r->host, r->port);
+            redisFree(ctx);
+            return NULL;
+        }
+    }
+    if (r->db) {
+        rep = redisCommand(ctx, "SELECT %d", r->db);
+        bool ok = rep && rep->type != REDIS_REPLY_ERROR;
+        if (rep)
+            freeReplyObject(rep);
+        if (!ok) {
+            snprintf(why, whylen, "redis %s:%d: cannot select db %d", r->host, r->port, r->db);
+            redisFree(ctx);
+            return NULL;
+        }
+    }
+    return ctx;
+}
+
 /* Connects c if needed and allowed; 0 when usable. */
 static int ensure(struct redis_cache *r, struct conn *c, char *why, size_t whylen)
 {
@@ -73,41 +132,9 @@ static int ensure(struct redis_cache *r, struct conn *c, char *why, size_t whyle
         return -1;
     }
     c->last_attempt_ms = t;
-    redisContext *ctx = redisConnectWithTimeout(r->host, r->port, tv_ms(r->timeout_ms));
-    if (!ctx || ctx->err) {
-        snprintf(why, whylen, "cannot connect to redis %s:%d: %s", r->host, r->port,
-                 ctx ? ctx->errstr : "out of memory");
-        if (ctx)
-            redisFree(ctx);
+    c->ctx = dial(r, why, whylen);
+    if (!c->ctx)
         return -1;
-    }
-    redisSetTimeout(ctx, tv_ms(r->timeout_ms));
-    redisEnableKeepAlive(ctx);
-    c->ctx = ctx;
-    redisReply *rep;
-    if (r->password[0]) {
-        rep = redisCommand(ctx, "AUTH %s", r->password);
-        bool ok = rep && rep->type != REDIS_REPLY_ERROR;
-        if (rep)
-            freeReplyObject(rep);
-        if (!ok) {
-            /* Never echo the password: name only the host. */
-            snprintf(why, whylen, "redis %s:%d refused the password", r->host, r->port);
-            drop(c);
-            return -1;
-        }
-    }
-    if (r->db) {
-        rep = redisCommand(ctx, "SELECT %d", r->db);
-        bool ok = rep && rep->type != REDIS_REPLY_ERROR;
-        if (rep)
-            freeReplyObject(rep);
-        if (!ok) {
-            snprintf(why, whylen, "redis %s:%d: cannot select db %d", r->host, r->port, r->db);
-            drop(c);
-            return -1;
-        }
-    }
     SM_LOG(SM_LOG_INFO, "cache: connected to redis %s:%d/%d", r->host, r->port, r->db);
     return 0;
 }
@@ -209,8 +236,8 @@ static void flush_counts(struct redis_cache *r, struct conn *c)
     }
 }
 
-static int rd_get(void *impl, const char *key, char **value, size_t *len, char *why,
-                  size_t whylen)
+static int rd_get(void *impl, const char *key, char **value, size_t *len, int64_t *expires_ms,
+                  char *why, size_t whylen)
 {
     struct redis_cache *r = impl;
     struct conn *c = take(r);
@@ -219,17 +246,24 @@ static int rd_get(void *impl, const char *key, char **value, size_t *len, char *
         char full[SM_CACHE_KEY_SIZE + 8];
         snprintf(full, sizeof(full), NS "%s", key);
         redisReply *rep = NULL;
+        redisReply *ttl = NULL;
         uint64_t h = 0;
         uint64_t m = 0;
         int extra = 0;
-        if (redisAppendCommand(c->ctx, "GET %s", full) == REDIS_OK) {
+        /* GET and PTTL in one round trip: the expiry bounds the near tier's copy. */
+        if (redisAppendCommand(c->ctx, "GET %s", full) == REDIS_OK &&
+            redisAppendCommand(c->ctx, "PTTL %s", full) == REDIS_OK) {
             if (take_pending(r, false, &h, &m))
                 extra = append_counts(c, h, m);
             void *v = NULL;
-            if (redisGetReply(c->ctx, &v) == REDIS_OK)
+            if (redisGetReply(c->ctx, &v) == REDIS_OK) {
                 rep = v;
+                v = NULL;
+                if (redisGetReply(c->ctx, &v) == REDIS_OK)
+                    ttl = v;
+            }
         }
-        if (!rep || drain(c, extra) != 0) {
+        if (!rep || !ttl || drain(c, extra) != 0) {
             if (rep)
                 freeReplyObject(rep);
             rep = NULL;
@@ -242,6 +276,8 @@ static int rd_get(void *impl, const char *key, char **value, size_t *len, char *
                 v[rep->len] = '\0';
                 *value = v;
                 *len = rep->len;
+                if (ttl->type == REDIS_REPLY_INTEGER && ttl->integer > 0)
+                    *expires_ms = sm__cache_wall_ms() + ttl->integer;
                 result = 1;
             } else {
                 snprintf(why, whylen, "out of memory");
@@ -254,11 +290,165 @@ static int rd_get(void *impl, const char *key, char **value, size_t *len, char *
         }
         if (rep)
             freeReplyObject(rep);
+        if (ttl)
+            freeReplyObject(ttl);
     }
     give(c);
     if (result >= 0)
         put_back(r, result == 1 ? 1 : 0, result == 0 ? 1 : 0);
     return result;
+}
+
+/* --------------------------------------------------------------- tracker --- */
+
+/* The tracking connection: invalidations for NS keys are pushed to it. NULL with
+ * why; *unsupported when the server refused CLIENT TRACKING (Redis < 6). */
+static redisContext *track_dial(struct redis_cache *r, bool *unsupported, char *why,
+                                size_t whylen)
+{
+    *unsupported = false;
+    redisContext *ctx = dial(r, why, whylen);
+    if (!ctx)
+        return NULL;
+    redisReply *id = redisCommand(ctx, "CLIENT ID");
+    redisReply *on = NULL;
+    redisReply *sub = NULL;
+    if (id && id->type == REDIS_REPLY_INTEGER)
+        on = redisCommand(ctx, "CLIENT TRACKING on REDIRECT %lld BCAST PREFIX " NS,
+                          (long long)id->integer);
+    if (on && on->type == REDIS_REPLY_STATUS)
+        sub = redisCommand(ctx, "SUBSCRIBE __redis__:invalidate");
+    bool ok = sub && sub->type == REDIS_REPLY_ARRAY;
+    if (!ok) {
+        *unsupported =
+            (id && id->type == REDIS_REPLY_ERROR) || (on && on->type == REDIS_REPLY_ERROR);
+        snprintf(why, whylen, "redis %s:%d: %s", r->host, r->port,
+                 *unsupported ? "no CLIENT TRACKING (Redis >= 6 needed)"
+                              : (ctx->errstr[0] ? ctx->errstr : "tracking set-up failed"));
+    }
+    if (id)
+        freeReplyObject(id);
+    if (on)
+        freeReplyObject(on);
+    if (sub)
+        freeReplyObject(sub);
+    if (!ok) {
+        redisFree(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+/* One pushed message: ["message", "__redis__:invalidate", [keys] | nil]. */
+static void track_message(struct redis_cache *r, const redisReply *m)
+{
+    if (m->type != REDIS_REPLY_ARRAY || m->elements != 3 ||
+        m->element[0]->type != REDIS_REPLY_STRING || strcmp(m->element[0]->str, "message"))
+        return;
+    const redisReply *keys = m->element[2];
+    if (keys->type != REDIS_REPLY_ARRAY) {
+        sm__near_flush(r->near); /* nil: the database was flushed */
+        return;
+    }
+    const size_t ns = sizeof(NS) - 1;
+    for (size_t i = 0; i < keys->elements; i++) {
+        const redisReply *k = keys->element[i];
+        if (k->type == REDIS_REPLY_STRING && k->len > ns && k->len < ns + SM_CACHE_KEY_SIZE &&
+            !memcmp(k->str, NS, ns))
+            sm__near_drop(r->near, k->str + ns);
+    }
+}
+
+/* Waits up to ms for the tracking connection (or the stop pipe); false to stop. */
+static bool track_wait(struct redis_cache *r, int fd, int ms)
+{
+    struct pollfd p[2] = {{r->wake[0], POLLIN, 0}, {fd, POLLIN, 0}};
+    poll(p, fd >= 0 ? 2 : 1, ms);
+    return !atomic_load(&r->stopping);
+}
+
+static void share_hits(struct redis_cache *r)
+{
+    pthread_mutex_lock(&r->next_lock);
+    bool due = (r->p_hits || r->p_misses) && sm__cache_now_ms() - r->last_flush_ms >= FLUSH_MS;
+    pthread_mutex_unlock(&r->next_lock);
+    if (!due)
+        return;
+    struct conn *c = take(r);
+    char why[256];
+    if (ensure(r, c, why, sizeof(why)) == 0)
+        flush_counts(r, c);
+    give(c);
+}
+
+static void *track_main(void *arg)
+{
+    struct redis_cache *r = arg;
+    bool warned = false;
+    while (!atomic_load(&r->stopping)) {
+        char why[256];
+        bool unsupported = false;
+        redisContext *ctx = track_dial(r, &unsupported, why, sizeof(why));
+        if (!ctx) {
+            if (!warned || unsupported)
+                SM_LOG(SM_LOG_INFO, "cache: near tier off: %s", why);
+            warned = true;
+            if (unsupported)
+                break;
+            if (!track_wait(r, -1, (int)r->reconnect_ms))
+                break;
+            continue;
+        }
+        warned = false;
+        sm__near_flush(r->near); /* changes made while it was down are unknown */
+        atomic_store(&r->tracking, true);
+        while (track_wait(r, ctx->fd, (int)FLUSH_MS)) {
+            struct pollfd p = {ctx->fd, POLLIN, 0};
+            if (poll(&p, 1, 0) > 0) {
+                if (redisBufferRead(ctx) != REDIS_OK)
+                    break;
+                bool bad = false;
+                for (;;) {
+                    void *m = NULL;
+                    if (redisGetReplyFromReader(ctx, &m) != REDIS_OK) {
+                        bad = true;
+                        break;
+                    }
+                    if (!m)
+                        break;
+                    track_message(r, m);
+                    freeReplyObject(m);
+                }
+                if (bad)
+                    break;
+            }
+            share_hits(r);
+        }
+        atomic_store(&r->tracking, false);
+        sm__near_flush(r->near);
+        redisFree(ctx);
+        if (!atomic_load(&r->stopping))
+            SM_LOG(SM_LOG_INFO, "cache: redis %s:%d: tracking connection lost; near tier off "
+                                "until it is back", r->host, r->port);
+    }
+    return NULL;
+}
+
+static bool rd_near_ok(void *impl)
+{
+    struct redis_cache *r = impl;
+    if (atomic_load(&r->tracking))
+        return true;
+    pthread_mutex_lock(&r->next_lock);
+    if (!r->tracker_started && r->wake[0] >= 0)
+        r->tracker_started = pthread_create(&r->tracker, NULL, track_main, r) == 0;
+    pthread_mutex_unlock(&r->next_lock);
+    return false;
+}
+
+static void rd_near_hit(void *impl)
+{
+    put_back(impl, 1, 0);
 }
 
 static int rd_put(void *impl, const char *key, const char *provider, const char *value,
@@ -420,6 +610,16 @@ static void rd_close(void *impl)
     struct redis_cache *r = impl;
     if (!r)
         return;
+    atomic_store(&r->stopping, true);
+    if (r->tracker_started) {
+        ssize_t w = write(r->wake[1], "x", 1);
+        (void)w;
+        pthread_join(r->tracker, NULL);
+    }
+    if (r->wake[0] >= 0) {
+        close(r->wake[0]);
+        close(r->wake[1]);
+    }
     /* The counts not yet shared, on a connection that is still up. */
     for (int i = 0; i < POOL && (r->p_hits || r->p_misses); i++)
         if (r->pool[i].ctx)
@@ -432,12 +632,23 @@ static void rd_close(void *impl)
     sm_free(r);
 }
 
-void *sm__cache_redis_open(const char *url, const sm_cache_opts *o, sm_error *err)
+void *sm__cache_redis_open(const char *url, const sm_cache_opts *o, struct sm__near *near,
+                           sm_error *err)
 {
     struct redis_cache *r = sm_calloc(1, sizeof(*r));
     if (!r) {
         sm_error_set(err, SM_ENOMEM, "out of memory");
         return NULL;
+    }
+    r->near = near;
+    atomic_init(&r->tracking, false);
+    atomic_init(&r->stopping, false);
+    if (pipe(r->wake) != 0) {
+        r->wake[0] = -1; /* no near tier, the rest works */
+        r->wake[1] = -1;
+    } else {
+        for (int i = 0; i < 2; i++)
+            fcntl(r->wake[i], F_SETFD, FD_CLOEXEC);
     }
     pthread_mutex_init(&r->next_lock, NULL);
     for (int i = 0; i < POOL; i++)
@@ -493,5 +704,5 @@ bad:
 }
 
 const struct sm__cache_backend sm__cache_redis = {
-    "redis", rd_get, rd_put, rd_clear, rd_add_errors, rd_stats, rd_close,
+    "redis", rd_get, rd_put, rd_clear, rd_add_errors, rd_stats, rd_close, rd_near_ok, rd_near_hit,
 };

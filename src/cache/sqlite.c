@@ -3,7 +3,12 @@
  * request threads read in parallel (WAL readers do not block each other); a caller
  * takes a free connection, else waits for one. Hit and miss counters are kept in
  * memory and added to a stats table on stats and close, so the file holds the
- * totals of every run. */
+ * totals of every run.
+ *
+ * Near tier (cache.c): another process may clear or overwrite entries. A watch
+ * connection asks `PRAGMA data_version` (it changes when any other connection
+ * commits) whenever the WAL file changed lately (util/dbwatch.h: one stat() per
+ * look-up otherwise), and flushes the tier when it moved. */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,6 +19,7 @@
 #include <samplemind/alloc.h>
 
 #include "cache/cache_int.h"
+#include "util/dbwatch.h"
 
 #define POOL 4
 
@@ -32,6 +38,12 @@ struct sqlite_cache {
     pthread_mutex_t lock; /* the counters and next */
     uint64_t hits, misses, errors; /* not yet added to the stats table */
     char path[256];
+    struct sm__near *near;
+    pthread_mutex_t watch_lock; /* the four below */
+    sqlite3 *watch_db;          /* NULL for ":memory:" (one process) */
+    sqlite3_stmt *version;      /* PRAGMA data_version on watch_db */
+    int64_t data_version;
+    struct sm_dbwatch watch;
 };
 
 static const char schema[] =
@@ -83,6 +95,10 @@ static void sq_close(void *impl)
         conn_close(&s->pool[i]);
         pthread_mutex_destroy(&s->pool[i].lock);
     }
+    sqlite3_finalize(s->version);
+    sqlite3_close(s->watch_db);
+    sm__dbwatch_close(&s->watch);
+    pthread_mutex_destroy(&s->watch_lock);
     pthread_mutex_destroy(&s->lock);
     sm_free(s);
 }
@@ -119,7 +135,8 @@ static int conn_open(struct sq_conn *c, const char *path, bool first, sm_error *
     return 0;
 }
 
-void *sm__cache_sqlite_open(const char *path, const sm_cache_opts *o, sm_error *err)
+void *sm__cache_sqlite_open(const char *path, const sm_cache_opts *o, struct sm__near *near,
+                            sm_error *err)
 {
     (void)o;
     struct sqlite_cache *s = sm_calloc(1, sizeof(*s));
@@ -127,16 +144,31 @@ void *sm__cache_sqlite_open(const char *path, const sm_cache_opts *o, sm_error *
         sm_error_set(err, SM_ENOMEM, "out of memory");
         return NULL;
     }
+    s->near = near;
+    bool memory = !path[0] || !strcmp(path, ":memory:") || !strncmp(path, "file::memory:", 13);
+    sm__dbwatch_init(&s->watch, memory ? NULL : path);
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->watch_lock, NULL);
     for (int i = 0; i < POOL; i++)
         pthread_mutex_init(&s->pool[i].lock, NULL);
     snprintf(s->path, sizeof(s->path), "%s", path);
     /* Every connection to ":memory:" is a database of its own: one connection. */
-    bool memory = !path[0] || !strcmp(path, ":memory:") || !strncmp(path, "file::memory:", 13);
     s->n = memory ? 1 : POOL;
     for (int i = 0; i < s->n; i++)
         if (conn_open(&s->pool[i], path, i == 0, err) != 0)
             goto fail;
+    if (!memory) {
+        if (sqlite3_open_v2(path, &s->watch_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                            NULL) != SQLITE_OK ||
+            sqlite3_prepare_v2(s->watch_db, "PRAGMA data_version", -1, &s->version, NULL) !=
+                SQLITE_OK) {
+            sm_error_set(err, SM_EIO, "cache: %s: %s", path,
+                         s->watch_db ? sqlite3_errmsg(s->watch_db) : "out of memory");
+            goto fail;
+        }
+        sqlite3_busy_timeout(s->watch_db, 2000);
+        s->data_version = -1;
+    }
     return s;
 fail:
     sq_close(s);
@@ -165,8 +197,40 @@ static void give(struct sq_conn *c)
     pthread_mutex_unlock(&c->lock);
 }
 
-static int sq_get(void *impl, const char *key, char **value, size_t *len, char *why,
-                  size_t whylen)
+static bool sq_near_ok(void *impl)
+{
+    struct sqlite_cache *s = impl;
+    if (!s->watch_db)
+        return true; /* ":memory:": no other process can see it */
+    bool ok = true;
+    pthread_mutex_lock(&s->watch_lock);
+    if (sm__dbwatch_due(&s->watch)) {
+        if (sqlite3_step(s->version) == SQLITE_ROW) {
+            int64_t v = sqlite3_column_int64(s->version, 0);
+            if (v != s->data_version) {
+                sm__near_flush(s->near);
+                s->data_version = v;
+            }
+        } else {
+            sm__near_flush(s->near);
+            ok = false;
+        }
+        sqlite3_reset(s->version);
+    }
+    pthread_mutex_unlock(&s->watch_lock);
+    return ok;
+}
+
+static void sq_near_hit(void *impl)
+{
+    struct sqlite_cache *s = impl;
+    pthread_mutex_lock(&s->lock);
+    s->hits++;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static int sq_get(void *impl, const char *key, char **value, size_t *len, int64_t *expires_ms,
+                  char *why, size_t whylen)
 {
     struct sqlite_cache *s = impl;
     int result = 0;
@@ -186,6 +250,7 @@ static int sq_get(void *impl, const char *key, char **value, size_t *len, char *
                 v[n] = '\0';
                 *value = v;
                 *len = (size_t)n;
+                *expires_ms = exp;
                 result = 1;
             }
         }
@@ -340,5 +405,5 @@ static int sq_stats(void *impl, sm_cache_stats *out)
 }
 
 const struct sm__cache_backend sm__cache_sqlite = {
-    "sqlite", sq_get, sq_put, sq_clear, sq_add_errors, sq_stats, sq_close,
+    "sqlite", sq_get, sq_put, sq_clear, sq_add_errors, sq_stats, sq_close, sq_near_ok, sq_near_hit,
 };

@@ -212,6 +212,76 @@ static void test_cache__redis_down_is_a_miss_and_reconnects(void **state)
     mp_stop(&r);
 }
 
+/* Another handle on the same store stands for another process (its own
+ * connections): what it writes must never be hidden by this one's near tier. */
+static bool sees(sm_cache *c, const char *k, const char *want, int wait_ms)
+{
+    for (int t = 0;; t += 20) {
+        char *v = NULL;
+        size_t n = 0;
+        bool hit = sm_cache_get(c, k, &v, &n) == SM_CACHE_HIT;
+        bool ok = want ? hit && !strcmp(v, want) : !hit;
+        sm_free(v);
+        if (ok || t >= wait_ms)
+            return ok;
+        mp_sleep_ms(20);
+    }
+}
+
+static void check_near_tier(const char *url, int wait_ms)
+{
+    sm_cache *c1 = sm_cache_open(url, NULL, NULL);
+    sm_cache *c2 = sm_cache_open(url, NULL, NULL);
+    assert_non_null(c1);
+    assert_non_null(c2);
+    char k[SM_CACHE_KEY_SIZE];
+    sm_cache_key("openai", "near", 4, k);
+    assert_true(sm_cache_put(c2, k, "v1", 2, 0));
+    assert_true(sees(c1, k, "v1", 0));
+    mp_sleep_ms(200); /* Redis: the tracking connection is up by now */
+    for (int i = 0; i < 3; i++)
+        assert_true(sees(c1, k, "v1", 0)); /* kept near */
+    assert_true(sm_cache_put(c2, k, "v2", 2, 0)); /* overwritten elsewhere */
+    assert_true(sees(c1, k, "v2", wait_ms));
+    assert_true(sees(c1, k, "v2", 0));
+    assert_int_equal(sm_cache_clear(c2, "openai", NULL, NULL), SM_OK); /* cleared elsewhere */
+    assert_true(sees(c1, k, NULL, wait_ms));
+    /* Its own writes are seen at once. */
+    assert_true(sm_cache_put(c1, k, "v3", 2, 0));
+    assert_true(sees(c1, k, "v3", 0));
+    assert_true(sm_cache_put(c1, k, "v4", 2, 0));
+    assert_true(sees(c1, k, "v4", 0));
+    sm_cache_close(c2);
+    sm_cache_close(c1);
+}
+
+static void test_cache__sqlite_near_tier_sees_other_processes(void **state)
+{
+    (void)state;
+    check_near_tier(sqlite_url("cache-near.db"), 0); /* exact: no waiting */
+}
+
+static void test_cache__redis_near_tier_sees_other_processes(void **state)
+{
+    (void)state;
+    struct mockproc r;
+    if (mp_start_redis(&r, 0) != 0)
+        skip();
+    /* Invalidations are pushed: they arrive within a round trip. */
+    check_near_tier(r.url, 1000);
+    /* With Redis gone the near tier must not answer for it. */
+    sm_cache *c = sm_cache_open(r.url, NULL, NULL);
+    char k[SM_CACHE_KEY_SIZE];
+    sm_cache_key("openai", "gone", 4, k);
+    assert_true(sm_cache_put(c, k, "v", 1, 0));
+    assert_true(sees(c, k, "v", 0));
+    mp_sleep_ms(200);
+    assert_true(sees(c, k, "v", 0));
+    mp_stop(&r);
+    assert_true(sees(c, k, NULL, 1000));
+    sm_cache_close(c);
+}
+
 struct got {
     int calls;
     void *last;
@@ -257,6 +327,8 @@ int main(void)
         cmocka_unit_test(test_cache__redis_hit_miss_ttl_clear),
         cmocka_unit_test(test_cache__redis_down_is_a_miss_and_reconnects),
         cmocka_unit_test(test_cache__flight_coalesces_identical_keys),
+        cmocka_unit_test(test_cache__sqlite_near_tier_sees_other_processes),
+        cmocka_unit_test(test_cache__redis_near_tier_sees_other_processes),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     mp_stop_all();
