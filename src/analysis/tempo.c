@@ -32,30 +32,55 @@
  *    110 BPM, sd 0.8 octave; triple levels (3 * 2^j beats) count 0.7x, as triple
  *    meter is rarer. The weights and the prior were chosen on the generated
  *    development seeds 2-4 (docs/accuracy.md), never on the evaluation seed.
- * DRUM ROLES AND CHORDS (sm__tempo_analyze_ex only; deliberate, tested). The
- * salience above cannot tell a backbeat at T from a half-time pattern (kick on 1,
- * snare on 3) at 2T: kick and snare alternate alike. The band envelopes (onset.h)
- * decide among half, the same and twice the beats k of the salience winner (those
- * in 50-220 BPM, at least 4 frames a beat), by the score
- *     h8 - 2 h16 - 0.5 l8 (+ 0.05 for the salience winner),
+ * DRUM ROLES (sm__tempo_analyze_ex only; deliberate, tested). The salience above
+ * cannot tell a backbeat at T from a half-time pattern (kick on 1, snare on 3) at
+ * 2T: kick and snare alternate alike. For a sound without a key (drums; see
+ * TONAL LOOPS for the others) the band envelopes (onset.h; frame 0 as the loop
+ * plays it, sm__onset_wrap_rise) decide among half, the same and twice the beats
+ * k of the salience winner (those in 50-220 BPM, at least 4 frames a beat), by
+ *     h8 - h16 - h32 + max(bb, ht) (+ 0.5 four-on-the-floor, + 0.05 for the
+ *     salience winner),
  * where h8 is the high band (hats, > 5 kHz) on the half-beat (straight, or swung
- * to 5/8 of the beat), h16 the high band on the quarter-beats (1/4 and 3/4) and
- * l8 the low band (kick, < 150 Hz) on the half-beat, each the mean over the
- * loop's beats at the level's best phase, relative to the band's peak.
- * CONVENTION: THE HATS PLAY EIGHTH NOTES and the kick lands on beats: the beat is
- * the level whose half-beats the hats sound and whose sixteenths they leave
- * empty. So a half-time pattern (snare on 3, eighth hats) is reported at the
- * full tempo the hats imply (140, not 70), a backbeat with eighth hats at its own
- * rate. Without any high-band onset in the loop the salience winner stays.
- * Chords overrule hats: when the chord-change novelty finds a level (CHORD
- * CHANGES below, score >= 0.05) and one candidate has 4 beats per change, it
- * wins. Weights chosen on development seeds 2-4 only.
+ * to 5/8 of the beat), h16 on the quarter-beats (1/4, 3/4), h32 on the eighth-
+ * beats (1/8, 3/8, 5/8, 7/8; only with >= 8 frames a beat), each the mean over
+ * the loop's beats at the level's best phase, relative to the band's peak. bb and
+ * ht read the mid band (snare, clap: 150 Hz..5 kHz) on the beats by their place
+ * in a 4/4 bar that starts on the loop's first beat (levels with 4 | k):
+ * bb = (min(m2, m4) - max(m1, m3)) / max(m) is a backbeat (snare on 2 and 4),
+ * ht = (m3 - max(m1, m2, m4)) / max(m) half-time (snare on 3). Four-on-the-floor:
+ * the low band (kick, < 150 Hz) reaches 30 % of its peak on >= 90 % of the beats
+ * and its mean on the half-beats stays under 10 % of the peak.
+ * CONVENTIONS: (1) the snare falls on 2 and 4 or on 3: a level at which it falls
+ * on neither (on 1 every other bar, or on every beat) is not the beat; (2) the
+ * hats play eighth notes, or sixteenths, never 32nds: among what (1) leaves, the
+ * level whose half-beats the hats sound and whose finer subdivisions they leave
+ * empty wins, so a half-time pattern with eighth hats is reported at the full
+ * tempo the hats imply (140, not 70) and a backbeat with eighth hats at its own
+ * rate; sixteenth hats with the snare on 3 stay at the snare-on-3 tempo (75, not
+ * 150, where the snare would fall once every 8 beats); (3) a kick on every beat
+ * and nowhere between (four-on-the-floor) marks the beat, so a house pattern
+ * with sixteenth hats at 67 is 67, not a half-time 134. Without any high-band
+ * onset in the loop the salience winner stays. Alternative considered and
+ * rejected: "hats are always eighths" (the previous rule) reads every sixteenth-
+ * hat pattern at double speed. Weights chosen on development seeds 2-4 only (a
+ * grid over the five weights; the chosen point is inside a plateau).
+ * TONAL LOOPS (a->has_key; the key is analysed before tempo). Plucks, strums and
+ * consonants put onsets in the high band that are not hats, so the drum-role
+ * rule is not used. The level stays the salience winner unless the chord
+ * changes say it is twice as fast: with ONE CHORD CHANGE PER 4/4 BAR, the
+ * level (k or 2k) whose bar lines carry the most chroma novelty against its
+ * half-bars (at the best lag within 15 % of a bar, at least 0.05) wins. Chords
+ * struck on every beat of a half-note level (keys on 1 and 3) thus give the
+ * full tempo. Only the faster level is considered: melodies move the chroma at
+ * half-bars as much as chords do at bar lines, which made the slower level win
+ * wrongly on the development seeds.
  * The loop is accepted when its best phase is within 12 % of a beat of the start
  * (a loop starts on a beat), it sounds to its end (the last onset within 2 beats,
  * half a 4/4 bar, of the end, or the last 5 % of the RMS envelope within 20 dB of
  * its peak), at least 2 of its beats and 3 onsets in all are sounded, S(k) >= 0.05,
  * and a clear free pulse (score >= 0.25) agrees: the candidate is within 2 % plus
- * the free estimate's precision (2 frames over its segment) of the free tempo times
+ * the free estimate's precision (2 frames over its segment, and no better than one
+ * frame per beat) of the free tempo times
  * 1/4, 1/3, 1/2, 2/3, 1, 3/2, 2, 3 or 4. Then bpm = 60 * k / duration exactly, the
  * beats are tracked at that period, and the confidence is S(k) times the share of
  * sounded beats (full from 4). Otherwise the free estimate and the rules below
@@ -89,7 +114,7 @@
  *    pulse at half the rate is reported (a fast strong/weak alternation is a
  *    slower beat with off-beats; a fast uniform pulse stays fast).
  *  - Loops: the level is chosen by the loop rule above (salience, then drum roles
- *    and chords), not by the accent rule.
+ *    or, for tonal loops, chord changes), not by the accent rule.
  *  - bpm_alternatives: half and double of the reported tempo, when in 50-220 BPM.
  *
  * HAS TEMPO: frames quieter than -70 dBFS are ignored; confidence is the pulse
