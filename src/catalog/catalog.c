@@ -163,17 +163,24 @@ char *sm__catalog_path_words(const char *path, const char *root)
     return out;
 }
 
+/* Strip leading and trailing white space in place; returns the new length. */
+static size_t trim(char *s)
+{
+    size_t len = strlen(s);
+    size_t a = 0;
+    while (a < len && isspace((unsigned char)s[a]))
+        a++;
+    while (len > a && isspace((unsigned char)s[len - 1]))
+        len--;
+    memmove(s, s + a, len - a);
+    len -= a;
+    s[len] = '\0';
+    return len;
+}
+
 int sm__catalog_tag_normalize(char *tag, sm_error *err)
 {
-    size_t len = strlen(tag);
-    size_t a = 0;
-    while (a < len && isspace((unsigned char)tag[a]))
-        a++;
-    while (len > a && isspace((unsigned char)tag[len - 1]))
-        len--;
-    memmove(tag, tag + a, len - a);
-    len -= a;
-    tag[len] = '\0';
+    size_t len = trim(tag);
     if (len == 0) {
         sm_error_set(err, SM_EINVAL, "tag: empty tag");
         return -1;
@@ -553,17 +560,13 @@ static sm_status check_answer(const sm_catalog_ai_answer *a, sm_error *err)
  * catalog's rules. Returns 0, or -1 when it is still not a valid tag. */
 static int answer_tag(const char *in, char *out, size_t size)
 {
-    size_t n = strlen(in);
-    size_t a = 0;
-    while (a < n && isspace((unsigned char)in[a]))
-        a++;
-    while (n > a && isspace((unsigned char)in[n - 1]))
-        n--;
-    if (n - a >= size)
+    if (strlen(in) >= size)
         return -1;
-    for (size_t i = a; i < n; i++)
-        out[i - a] = isspace((unsigned char)in[i]) ? '-' : in[i];
-    out[n - a] = '\0';
+    strcpy(out, in);
+    size_t n = trim(out);
+    for (size_t i = 0; i < n; i++)
+        if (isspace((unsigned char)out[i]))
+            out[i] = '-';
     return sm__catalog_tag_normalize(out, NULL);
 }
 

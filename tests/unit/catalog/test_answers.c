@@ -88,7 +88,7 @@ static int collect(const sm_catalog_ai_answer *a, void *ud)
     s->last = *a;
     snprintf(s->last_answer, sizeof(s->last_answer), "%s", a->answer);
     s->last.task = s->last.provider = s->last.model = NULL;
-    s->last.answer = s->last_answer;
+    s->last.answer = NULL; /* the text is in last_answer (this struct is copied) */
     s->n++;
     return 0;
 }
@@ -131,7 +131,7 @@ static void test_answers__fields_round_trip(void **state)
     s = list(cat, id);
     assert_int_equal(s.n, 1);
     assert_string_equal(s.text, "genre=openai/gpt-4o-mini");
-    assert_string_equal(s.last.answer, "{\"genres\":[{\"name\":\"techno\"}]}");
+    assert_string_equal(s.last_answer, "{\"genres\":[{\"name\":\"techno\"}]}");
     assert_near(s.last.latency_ms, 812.5, 1e-9);
     assert_int_equal(s.last.tokens_in, 320);
     assert_int_equal(s.last.tokens_out, 41);
@@ -168,13 +168,13 @@ static void test_answers__newer_replaces_older_is_ignored(void **state)
     struct seen s = list(cat, id);
     assert_int_equal(s.n, 1);
     assert_string_equal(s.text, "genre=anthropic/claude-3-5-haiku");
-    assert_non_null(strstr(s.last.answer, "second"));
+    assert_non_null(strstr(s.last_answer, "second"));
     /* An answer made before the stored one does not replace it. */
     sm_catalog_ai_answer c = answer("genre", "{\"genres\":[],\"reasoning\":\"stale\"}", 1500);
     assert_int_equal(sm_catalog_put_ai_answer(cat, id, &c, &err), SM_OK);
     s = list(cat, id);
     assert_int_equal(s.n, 1);
-    assert_non_null(strstr(s.last.answer, "second"));
+    assert_non_null(strstr(s.last_answer, "second"));
     assert_int_equal(s.last.created_at, 2000);
     sm_catalog_close(cat);
 }
