@@ -121,6 +121,7 @@ void sm__onset_init(struct sm__onset *o)
     for (size_t i = 0; i < SM__ONSET_NBANDS; i++)
         o->band[i] = empty;
     o->chroma_nov = empty;
+    o->note_nov = empty;
     memset(o->ring, 0, sizeof(o->ring));
     memset(o->head, 0, sizeof(o->head));
     for (size_t b = 0; b < SM_AN_NMEL; b++)
@@ -137,17 +138,18 @@ void sm__onset_release(struct sm__onset *o)
     for (size_t i = 0; i < SM__ONSET_NBANDS; i++)
         sm__fvec_release(&o->band[i]);
     sm__fvec_release(&o->chroma_nov);
+    sm__fvec_release(&o->note_nov);
     sm__onset_init(o);
 }
 
-/* Sum of the chroma of SM__ONSET_NOV_W frames of the ring, starting back frames
- * before the newest one, plus the floor. */
-static void window_sums(const struct sm__onset *o, size_t back, float *out)
+/* Sum of the chroma of w frames of the ring, starting back frames before the
+ * newest one, plus the floor. */
+static void window_sums(const struct sm__onset *o, size_t back, size_t w, float *out)
 {
     const size_t w2 = 2 * SM__ONSET_NOV_W;
     for (size_t p = 0; p < 12; p++)
-        out[p] = SM__ONSET_NOV_W * CHROMA_FLOOR;
-    for (size_t j = back; j < back + SM__ONSET_NOV_W && j < o->frames; j++) {
+        out[p] = (float)w * CHROMA_FLOOR;
+    for (size_t j = back; j < back + w && j < o->frames; j++) {
         const float *src = o->ring[(o->frames - 1 - j) % w2];
         for (size_t p = 0; p < 12; p++)
             out[p] += src[p];
@@ -168,6 +170,29 @@ static float cos_distance(const float *a, const float *b)
     float den = sqrtf(na * nb);
     float d = den > 0.0f ? 1.0f - dot / den : 0.0f;
     return d > 0.0f ? d : 0.0f;
+}
+
+/* The rise of the profile of b over that of a (both scaled to unit length):
+ * the sum of the positive differences, in 0..1 for non-negative vectors
+ * (half the Manhattan distance bounds it by sqrt(12) / 2; capped at 1). */
+static float rise(const float *a, const float *b)
+{
+    float na = 0.0f;
+    float nb = 0.0f;
+    for (size_t p = 0; p < 12; p++) {
+        na += a[p] * a[p];
+        nb += b[p] * b[p];
+    }
+    if (!(na > 0.0f) || !(nb > 0.0f))
+        return 0.0f;
+    float ia = 1.0f / sqrtf(na);
+    float ib = 1.0f / sqrtf(nb);
+    float r = 0.0f;
+    for (size_t p = 0; p < 12; p++) {
+        float d = b[p] * ib - a[p] * ia;
+        r += d > 0.0f ? d : 0.0f;
+    }
+    return r < 1.0f ? r : 1.0f;
 }
 
 /* Adds frame f's chroma to the ring and appends the novelty of the frame
@@ -198,13 +223,20 @@ static void chroma_step(struct sm__onset *o, const struct sm__frame *f)
             o->head[p] += c[p];
     }
     o->frames++;
+    if (o->frames >= SM__ONSET_NOTE_W) {
+        float no[12];
+        float nn[12];
+        window_sums(o, 0, SM__ONSET_NOTE_W, nn);
+        window_sums(o, SM__ONSET_NOTE_W, SM__ONSET_NOTE_W, no);
+        o->note_nov.v[o->note_nov.n++] = rise(no, nn);
+    }
     if (o->frames < SM__ONSET_NOV_W)
         return;
     /* Newer half: the last W frames; older half: the W before them. */
     float so[12];
     float sn[12];
-    window_sums(o, 0, sn);
-    window_sums(o, SM__ONSET_NOV_W, so);
+    window_sums(o, 0, SM__ONSET_NOV_W, sn);
+    window_sums(o, SM__ONSET_NOV_W, SM__ONSET_NOV_W, so);
     o->chroma_nov.v[o->chroma_nov.n++] = cos_distance(so, sn);
 }
 
@@ -214,7 +246,7 @@ float sm__onset_wrap_novelty(const struct sm__onset *o)
         return 0.0f;
     float tail[12];
     float head[12];
-    window_sums(o, 0, tail);
+    window_sums(o, 0, SM__ONSET_NOV_W, tail);
     for (size_t p = 0; p < 12; p++)
         head[p] = o->head[p] + SM__ONSET_NOV_W * CHROMA_FLOOR;
     return cos_distance(tail, head);
@@ -277,7 +309,8 @@ int sm__onset_process(struct sm__onset *o, const struct sm__frame *f)
         if (sm__fvec_reserve(&o->band[i], want))
             return -1;
     }
-    if (sm__fvec_reserve(&o->chroma_nov, want) || sm__fvec_push(&o->odf, s * (1.0f / SM_AN_NMEL)))
+    if (sm__fvec_reserve(&o->chroma_nov, want) || sm__fvec_reserve(&o->note_nov, want) ||
+        sm__fvec_push(&o->odf, s * (1.0f / SM_AN_NMEL)))
         return -1;
     o->band[SM__ONSET_LOW].v[o->band[SM__ONSET_LOW].n++] = sb[0] * (1.0f / SM__ONSET_LOW_END);
     o->band[SM__ONSET_MID].v[o->band[SM__ONSET_MID].n++] =

@@ -16,7 +16,14 @@
  *    belongs to frame i; it is known SM__ONSET_NOV_W - 1 frames later, so the
  *    last SM__ONSET_NOV_W - 1 frames of a file have none (chroma_nov.n is
  *    odf.n - (SM__ONSET_NOV_W - 1), or 0). Frames without a spectrum (f->mag
- *    NULL) count as silence. */
+ *    NULL) count as silence;
+ *  - note_nov: note-change strength, the same chroma over SM__ONSET_NOTE_W
+ *    frames (35 ms) either side of a frame: the half-wave rectified rise of
+ *    the newer window's pitch-class profile (unit length) over the older
+ *    one's, in 0..1. A pitch class that enters (a melody's next note, a new
+ *    chord) scores, a note that fades into the accompaniment does not, and a
+ *    level change (a swell, a tremolo) does not. Value i belongs to frame i
+ *    and note_nov.n is odf.n - (SM__ONSET_NOTE_W - 1), or 0. */
 #ifndef SM_ANALYSIS_ONSET_H
 #define SM_ANALYSIS_ONSET_H
 
@@ -32,11 +39,15 @@
 #define SM__ONSET_HIGH_FIRST 49
 /* Novelty half-window: 24 frames, 0.56 s. */
 #define SM__ONSET_NOV_W 24
+/* Note-change half-window: 3 frames, 35 ms (shorter than an eighth note up to
+ * 300 BPM). */
+#define SM__ONSET_NOTE_W 3
 
 struct sm__onset {
     struct sm__fvec odf; /* strength per frame */
     struct sm__fvec band[SM__ONSET_NBANDS];
     struct sm__fvec chroma_nov;
+    struct sm__fvec note_nov;
     float prev[SM_AN_NMEL];
     int have_prev;
     /* Chroma of the last 2 * SM__ONSET_NOV_W frames (a ring) and the number

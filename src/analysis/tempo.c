@@ -99,7 +99,19 @@
  * score times the loop prior wins; the sound must sound to its end (last 5 % of the
  * RMS envelope within 20 dB of its peak). Then it is a loop, beats are laid every
  * 60 / bpm s from the change phase, and the confidence is the score times the share
- * of sounded changes (full from 4). Otherwise it stays without a tempo.
+ * of sounded changes (full from 4). Otherwise it goes on to NOTE CHANGES.
+ *
+ * NOTE CHANGES (sm__tempo_analyze_ex only). A tonal sound (a->has_key) that
+ * neither the onset envelope nor the chord changes give a tempo (a bowed, blown
+ * or sung melody: its notes swell in without an attack, and its notes move the
+ * bar-long chroma as much as its chords do) is analysed once more, everything
+ * above unchanged, on the note-change envelope instead of the onset envelope
+ * (onset.h note_nov: the rise of the pitch-class profile over 35 ms windows, from
+ * the same chroma frames). A melody's rhythm is in when its pitch changes, so its
+ * note changes give the pulse its attacks do not. The refined onsets are not used
+ * in that pass (slow attacks place few of them): beats stay on frames. Chord
+ * changes come first because a progression's note-change envelope also carries its
+ * voicing's inner motion, which read 3:4 levels on the development seeds.
  *
  * HALF/DOUBLE RULE (deliberate; tested in tests/unit/analysis/test_tempo.c):
  *  - A uniform pulse is reported at its own rate. The pulse score of a level that
@@ -1165,16 +1177,86 @@ static int chord_tempo(const struct sm__onset *on, double dur, double tail_db, s
     return 1;
 }
 
+/* Tail level: the last 5 % of the RMS envelope against its peak, in dB (NaN
+ * when unknown). */
+static double tail_level(const sm_analysis *a)
+{
+    double tail_db = NAN;
+    if (a->rms_env && a->n_rms_env > 0) {
+        size_t nr = a->n_rms_env;
+        double pk = 0.0;
+        for (size_t i = 0; i < nr; i++)
+            pk = (double)a->rms_env[i] > pk ? (double)a->rms_env[i] : pk;
+        size_t k = nr / 20 > 2 ? nr / 20 : (nr < 2 ? nr : 2);
+        double s = 0.0;
+        for (size_t i = nr - k; i < nr; i++)
+            s += a->rms_env[i] > 0.0f ? (double)a->rms_env[i] : 0.0;
+        if (pk > 0.0)
+            tail_db = 20.0 * log10(fmax(s / (double)k / pk, 1e-6));
+    }
+    return tail_db;
+}
+
 int sm__tempo_analyze(const float *odf, size_t n, sm_analysis *a)
 {
     return analyze(odf, n, NULL, a);
+}
+
+/* NOTE CHANGES (top of this file): the whole analysis again on the note-change
+ * envelope of a tonal sound the onset envelope gave no tempo. Returns 1 when it
+ * set a tempo, 0 when it did not (a is as the first pass left it), -1 when out
+ * of memory. */
+static int note_tempo(const struct sm__onset *o, sm_analysis *a)
+{
+    size_t n = o->odf.n;
+    if (n == 0 || o->note_nov.n == 0)
+        return 0;
+    float *x = sm_calloc(n, sizeof(*x));
+    if (!x)
+        return -1;
+    for (size_t t = 0; t < n && t < o->note_nov.n; t++)
+        x[t] = o->note_nov.v[t];
+    /* Keep the first pass's one-shot verdict in case this pass finds nothing. */
+    double conf = a->bpm_confidence;
+    double lconf = a->loop_confidence;
+    char ev[sizeof(a->loop_evidence)];
+    memcpy(ev, a->loop_evidence, sizeof(ev));
+    /* Slow attacks place no refined onsets: this pass goes by frames alone. */
+    float *onsets = a->onsets;
+    size_t n_onsets = a->n_onsets;
+    a->onsets = NULL;
+    a->n_onsets = 0;
+    int rc = analyze(x, n, o, a);
+    a->onsets = onsets;
+    a->n_onsets = n_onsets;
+    sm_free(x);
+    if (rc < 0)
+        return -1;
+    if (a->has_tempo) {
+        static const char tag[] = " (note changes)";
+        size_t len = strlen(a->loop_evidence);
+        if (len + sizeof(tag) <= sizeof(a->loop_evidence))
+            memcpy(a->loop_evidence + len, tag, sizeof(tag));
+        return 1;
+    }
+    a->bpm_confidence = conf;
+    a->loop_confidence = lconf;
+    memcpy(a->loop_evidence, ev, sizeof(ev));
+    return 0;
 }
 
 int sm__tempo_analyze_ex(const struct sm__onset *o, sm_analysis *a)
 {
     if (!o)
         return analyze(NULL, 0, NULL, a);
-    return analyze(o->odf.v, o->odf.n, o, a);
+    int rc = analyze(o->odf.v, o->odf.n, o, a);
+    if (rc < 0 || a->has_tempo)
+        return rc;
+    double dur = a->duration > 0.0 ? a->duration : (double)o->odf.n / fps();
+    rc = chord_tempo(o, dur, tail_level(a), a);
+    if (rc != 0 || !a->has_key)
+        return rc < 0 ? -1 : 0;
+    return note_tempo(o, a) < 0 ? -1 : 0;
 }
 
 static int analyze(const float *odf, size_t n, const struct sm__onset *on, sm_analysis *a)
@@ -1197,20 +1279,7 @@ static int analyze(const float *odf, size_t n, const struct sm__onset *on, sm_an
         dur = (double)n / fps();
     size_t n_on = a->onsets ? a->n_onsets : 0;
 
-    /* Tail level: the last 5 % of the RMS envelope against its peak. */
-    double tail_db = NAN;
-    if (a->rms_env && a->n_rms_env > 0) {
-        size_t nr = a->n_rms_env;
-        double pk = 0.0;
-        for (size_t i = 0; i < nr; i++)
-            pk = (double)a->rms_env[i] > pk ? (double)a->rms_env[i] : pk;
-        size_t k = nr / 20 > 2 ? nr / 20 : (nr < 2 ? nr : 2);
-        double s = 0.0;
-        for (size_t i = nr - k; i < nr; i++)
-            s += a->rms_env[i] > 0.0f ? (double)a->rms_env[i] : 0.0;
-        if (pk > 0.0)
-            tail_db = 20.0 * log10(fmax(s / (double)k / pk, 1e-6));
-    }
+    double tail_db = tail_level(a);
     char tail_txt[24];
     if (isnan(tail_db))
         snprintf(tail_txt, sizeof(tail_txt), "n/a");
@@ -1236,7 +1305,7 @@ static int analyze(const float *odf, size_t n, const struct sm__onset *on, sm_an
         snprintf(a->loop_evidence, sizeof(a->loop_evidence),
                  "one-shot: no onsets in %.2f s, tail %s", dur, tail_txt);
         a->loop_confidence = 0.9;
-        return chord_tempo(on, dur, tail_db, a) < 0 ? -1 : 0;
+        return 0;
     }
 
     /* 2. Pulse score over the grid. */
@@ -1366,7 +1435,7 @@ static int analyze(const float *odf, size_t n, const struct sm__onset *on, sm_an
                  "one-shot: periodicity %.2f, %zu onset%s, %.2f s, tail %s", conf, n_on,
                  n_on == 1 ? "" : "s", dur, tail_txt);
         a->loop_confidence = fmin(0.95, 0.6 + 0.4 * (1.0 - conf / HAS_TEMPO_CONF));
-        return chord_tempo(on, dur, tail_db, a) < 0 ? -1 : 0;
+        return 0;
     }
 
     float *times = sm_malloc(nb * sizeof(*times));
@@ -1423,7 +1492,7 @@ static int analyze(const float *odf, size_t n, const struct sm__onset *on, sm_an
                      "one-shot: periodicity %.2f (%.1f BPM), %zu onset%s, %.2f s, tail %s", conf,
                      bpm, n_on, n_on == 1 ? "" : "s", dur, tail_txt);
             a->loop_confidence = fmin(0.95, 0.6 + 0.4 * (1.0 - conf / HAS_TEMPO_CONF));
-            return chord_tempo(on, dur, tail_db, a) < 0 ? -1 : 0;
+            return 0;
         }
         loop = long_enough && to_end && fits;
 

@@ -440,6 +440,42 @@ static void test_onset__chroma_novelty_marks_chord_changes(void **state)
     sm__onset_release(&o);
 }
 
+static void test_onset__note_changes_mark_new_pitch_classes(void **state)
+{
+    (void)state;
+    /* A held C major chord under a melody E5 -> G5 -> G5 (held) -> B5 at frames
+     * 0, 20, 40 and 60, with a slow swell: note changes show where a new pitch
+     * class enters (20: G; 60: B), not where the note is held or the level moves. */
+    static const int notes[4] = {76, 79, 79, 83};
+    struct sm__onset o;
+    sm__onset_init(&o);
+    float mel[SM_AN_NMEL];
+    float mag[SM_AN_NBINS];
+    for (size_t b = 0; b < SM_AN_NMEL; b++)
+        mel[b] = 1e-4f;
+    size_t n = 80;
+    for (size_t i = 0; i < n; i++) {
+        int chord[4] = {48, 52, 55, notes[i / 20]};
+        chord_mag(mag, chord, 3, 2.0f);
+        double hz = 440.0 * pow(2.0, (chord[3] - 69) / 12.0);
+        mag[lround(hz * SM_AN_NFFT / SM_AN_RATE)] += 8.0f * (1.0f + 0.02f * (float)i);
+        struct sm__frame f = {.index = i, .mel = mel, .mag = mag};
+        assert_int_equal(sm__onset_process(&o, &f), 0);
+    }
+    assert_int_equal(o.note_nov.n, n - (SM__ONSET_NOTE_W - 1));
+    const float *x = o.note_nov.v;
+    assert_true(x[20] > 0.3f);
+    assert_true(x[60] > 0.3f);
+    assert_true(x[40] < 0.01f);
+    for (size_t i = SM__ONSET_NOTE_W; i < n - (SM__ONSET_NOTE_W - 1); i++) {
+        if (i + SM__ONSET_NOTE_W <= 20 || (i >= 20 + SM__ONSET_NOTE_W && i + SM__ONSET_NOTE_W <= 60))
+            assert_true(x[i] < 0.01f);
+    }
+    /* Frame 0 enters out of silence. */
+    assert_true(x[0] > 0.5f);
+    sm__onset_release(&o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -452,6 +488,7 @@ int main(void)
         cmocka_unit_test(test_onset__per_frame_cost),
         cmocka_unit_test(test_onset__band_strengths_separate_roles),
         cmocka_unit_test(test_onset__chroma_novelty_marks_chord_changes),
+        cmocka_unit_test(test_onset__note_changes_mark_new_pitch_classes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
