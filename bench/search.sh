@@ -2,7 +2,8 @@
 # Search and similar benchmark (issue 4): p50 latency over a 100k-sample catalog
 # (target < 5 ms each), plus the 1M-vector similar figure.
 #
-#   bench/search.sh [BUILD_DIR] [WORK_DIR]      (SM_BENCH_ROWS=100000, SM_BENCH_BIG=1000000)
+#   bench/search.sh [BUILD_DIR] [WORK_DIR]      (SM_BENCH_ROWS=100000, SM_BENCH_BIG=1000000,
+#                                                SM_BENCH_SYNTH_ONLY=1: only make the catalog)
 #
 # The catalog is synthesised, not scanned: a few real files are scanned into a
 # template catalog, then rows are cloned through SQLite with varied path words,
@@ -99,6 +100,7 @@ if [ ! -f "$db" ]; then
     echo "synthesising $rows catalog rows ..."
     synth "$db" "$rows" 1
 fi
+[ "${SM_BENCH_SYNTH_ONLY:-0}" = 1 ] && exit 0 # bench/search_http.sh only needs the catalog
 url="sqlite://$db"
 echo "catalog: $rows rows, $(($(stat -c %s "$db") / 1048576)) MiB"
 queries=("kick" "bpm:120..130" "kick bpm:120..130 key:Am" "category:kick loop:no sort:-bpm"

@@ -462,6 +462,41 @@ SM_API size_t sm_findex_size(const sm_findex *fx);
 /** As sm_catalog_search (rows appended to \p out), filtered and sorted in memory. */
 SM_API sm_status sm_findex_search(const sm_findex *fx, sm_catalog *cat, const sm_query *q,
                                   sm_sample_list *out, sm_error *err);
+/** One row of a page from sm_findex_page. */
+typedef struct sm_findex_hit {
+    int64_t id;
+    double score;   /**< the relevance sm_sample.score reports; NaN without words */
+    uint32_t row;   /**< the row's slot in the index (for sm_findex_row_text) */
+} sm_findex_hit;
+
+/**
+ * The page \p q asks for (its offset and limit) without reading the catalog's
+ * rows: the same rows in the same order as sm_findex_search, as ids, slots and
+ * scores in \p hits (new, sm_free; \p n of them), and in \p total (may be NULL)
+ * the number of matches before the page was cut. The full-text matches of the
+ * last words searched are kept with the index, so the next pages of the same
+ * words skip the full-text pass. \return SM_OK; SM_EINTERNAL when the catalog
+ * cannot rank words this way (search with sm_catalog_search instead).
+ */
+SM_API sm_status sm_findex_page(const sm_findex *fx, sm_catalog *cat, const sm_query *q,
+                                sm_findex_hit **hits, size_t *n, size_t *total, sm_error *err);
+
+/** Bytes of text sm_findex_row_text_put keeps at most per index. */
+#define SM_FINDEX_TEXT_BUDGET ((size_t)32 << 20)
+/**
+ * A text the caller keeps per row with the index, dropped with it (the server
+ * keeps each row's JSON there, so a page is assembled without reading the
+ * catalog). \return the text (borrowed, NUL-terminated, valid until
+ * sm_findex_free) with its length in \p len, or NULL when none is kept.
+ */
+SM_API const char *sm_findex_row_text(const sm_findex *fx, uint32_t row, size_t *len);
+/**
+ * Keep a copy of \p text for \p row unless one is kept already or the kept texts
+ * would pass SM_FINDEX_TEXT_BUDGET. Safe while other threads search and put.
+ * \return true when this copy was kept.
+ */
+SM_API bool sm_findex_row_text_put(const sm_findex *fx, uint32_t row, const char *text,
+                                   size_t len);
 /** As sm_catalog_search_ids (ascending ids of every match; \p ids new, sm_free). */
 SM_API sm_status sm_findex_search_ids(const sm_findex *fx, sm_catalog *cat, const sm_query *q,
                                       int64_t **ids, size_t *n, sm_error *err);

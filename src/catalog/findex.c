@@ -6,6 +6,9 @@
  * the catalog by id. Results are the same rows in the same order as
  * sm_catalog_search over the same catalog state (tests compare both paths). */
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +22,45 @@ struct fx_tag {
     int64_t *ids;  /* ascending */
     size_t n;
     size_t cap;
+};
+
+#define FX_NO_ROW UINT32_MAX
+#define FX_KEYS 24 /* 12 tonics x 2 modes */
+
+/* A text the caller keeps per row (sm_findex_row_text). */
+struct fx_text {
+    size_t len;
+    char text[];
+};
+
+/* The full-text matches of some words with their relevance, kept so that the
+ * next pages of the same words (cursor pagination, a page reloaded) skip the
+ * full-text pass. Immutable once made; shared by reference count. */
+struct fx_words {
+    atomic_int refs;
+    char *key;        /* the words, each as "<length>:<word>" */
+    int64_t *ids;     /* ascending */
+    double *score;
+    size_t n;
+    size_t bytes;
+};
+
+#define FX_WORDS_SLOTS 32
+#define FX_WORDS_MAX_BYTES ((size_t)16 << 20)  /* all slots */
+#define FX_WORDS_MAX_ONE ((size_t)4 << 20)     /* one entry */
+
+/* What searches change in an index they share (behind the const handle). */
+struct fx_mut {
+    _Atomic(struct fx_text *) *text;  /* per row, NULL until put */
+    atomic_size_t text_bytes;
+    pthread_mutex_t perm_lock;
+    _Atomic(uint32_t *) perm[SM_QF_COUNT]; /* rows with a value, by value; made on first use */
+    size_t perm_n[SM_QF_COUNT];
+    pthread_mutex_t words_lock;
+    struct fx_words *words[FX_WORDS_SLOTS];
+    uint64_t words_used[FX_WORDS_SLOTS];  /* tick of the last use, for eviction */
+    size_t words_bytes;
+    uint64_t tick;
 };
 
 struct sm_findex {
@@ -39,7 +81,25 @@ struct sm_findex {
     size_t cap_tags;
     void *text;                    /* backend state for ranking words */
     void (*text_free)(void *);
+    /* Where a filter can start instead of a pass over every row: */
+    uint32_t *row_by_id;           /* id -> row (FX_NO_ROW when none), when ids are dense */
+    int64_t max_id;
+    uint32_t *cat_rows;            /* rows by category, ascending within each */
+    uint32_t cat_start[257];
+    uint32_t *key_rows;            /* rows by key (tonic * 2 + mode), ascending within each */
+    uint32_t key_start[FX_KEYS + 1];
+    struct fx_mut *mut;
 };
+
+static void words_unref(struct fx_words *w)
+{
+    if (!w || atomic_fetch_sub(&w->refs, 1) != 1)
+        return;
+    sm_free(w->key);
+    sm_free(w->ids);
+    sm_free(w->score);
+    sm_free(w);
+}
 
 size_t sm_findex_size(const sm_findex *fx)
 {
@@ -68,6 +128,21 @@ void sm_findex_free(sm_findex *fx)
     sm_free(fx->tags);
     if (fx->text && fx->text_free)
         fx->text_free(fx->text);
+    sm_free(fx->row_by_id);
+    sm_free(fx->cat_rows);
+    sm_free(fx->key_rows);
+    if (fx->mut) {
+        for (int f = 0; f < SM_QF_COUNT; f++)
+            sm_free(atomic_load(&fx->mut->perm[f]));
+        pthread_mutex_destroy(&fx->mut->perm_lock);
+        for (size_t i = 0; fx->mut->text && i < fx->n; i++)
+            sm_free(atomic_load(&fx->mut->text[i]));
+        sm_free(fx->mut->text);
+        for (size_t i = 0; i < FX_WORDS_SLOTS; i++)
+            words_unref(fx->mut->words[i]);
+        pthread_mutex_destroy(&fx->mut->words_lock);
+        sm_free(fx->mut);
+    }
     sm_free(fx);
 }
 
@@ -148,6 +223,11 @@ static int load_tag(const char *tag, int64_t id, void *ud)
 /* Ranks from the backend's orders: row index of an id by binary search. */
 static size_t row_of(const sm_findex *fx, int64_t id)
 {
+    if (fx->row_by_id) {
+        if (id < 0 || id > fx->max_id || fx->row_by_id[id] == FX_NO_ROW)
+            return (size_t)-1;
+        return fx->row_by_id[id];
+    }
     size_t lo = 0;
     size_t hi = fx->n;
     while (lo < hi) {
@@ -178,6 +258,66 @@ static int take_rank(int64_t id, bool tie, void *ud)
     c->rank[i] = c->next;
     c->seen++;
     return 0;
+}
+
+static int key_slot(int tonic, int mode)
+{
+    return tonic >= 0 && tonic < 12 && mode >= 0 && mode < 2 ? tonic * 2 + mode : -1;
+}
+
+/* Rows grouped by a small value (counting sort; ascending within each group):
+ * group g holds rows[start[g]..start[g + 1]). group_of returns -1 for no group. */
+static uint32_t *group_rows(const sm_findex *fx, uint32_t *start, size_t groups,
+                            int (*group_of)(const sm_findex *, size_t))
+{
+    uint32_t *rows = sm_malloc((fx->n ? fx->n : 1) * sizeof(uint32_t));
+    if (!rows)
+        return NULL;
+    memset(start, 0, (groups + 1) * sizeof(uint32_t));
+    for (size_t i = 0; i < fx->n; i++) {
+        int g = group_of(fx, i);
+        if (g >= 0)
+            start[g + 1]++;
+    }
+    for (size_t g = 0; g < groups; g++)
+        start[g + 1] += start[g];
+    uint32_t at[257];
+    memcpy(at, start, groups * sizeof(uint32_t));
+    for (size_t i = 0; i < fx->n; i++) {
+        int g = group_of(fx, i);
+        if (g >= 0)
+            rows[at[g]++] = (uint32_t)i;
+    }
+    return rows;
+}
+
+static int category_of(const sm_findex *fx, size_t i)
+{
+    return fx->category[i];
+}
+
+static int key_of(const sm_findex *fx, size_t i)
+{
+    return key_slot(fx->key_tonic[i], fx->key_mode[i]);
+}
+
+/* The id -> row table and the rows by category and by key. */
+static int build_lookups(sm_findex *fx)
+{
+    int64_t max_id = fx->n ? fx->id[fx->n - 1] : 0;
+    if (fx->n && fx->id[0] >= 0 && max_id <= (int64_t)(4 * fx->n + 1024)) {
+        fx->row_by_id = sm_malloc(((size_t)max_id + 1) * sizeof(uint32_t));
+        if (!fx->row_by_id)
+            return -1;
+        for (int64_t i = 0; i <= max_id; i++)
+            fx->row_by_id[i] = FX_NO_ROW;
+        for (size_t i = 0; i < fx->n; i++)
+            fx->row_by_id[fx->id[i]] = (uint32_t)i;
+        fx->max_id = max_id;
+    }
+    fx->cat_rows = group_rows(fx, fx->cat_start, 256, category_of);
+    fx->key_rows = group_rows(fx, fx->key_start, FX_KEYS, key_of);
+    return fx->cat_rows && fx->key_rows ? 0 : -1;
 }
 
 sm_findex *sm_findex_load(sm_catalog *cat, sm_error *err)
@@ -211,6 +351,16 @@ sm_findex *sm_findex_load(sm_catalog *cat, sm_error *err)
         fx->path_rank = sm_calloc(n, sizeof(uint32_t));
         fx->name_rank = sm_calloc(n, sizeof(uint32_t));
         if (!fx->path_rank || !fx->name_rank)
+            rc = sm_error_set(err, SM_ENOMEM, "findex: out of memory");
+    }
+    if (rc == SM_OK) {
+        fx->mut = sm_calloc(1, sizeof(*fx->mut));
+        if (fx->mut) {
+            fx->mut->text = sm_calloc(fx->n ? fx->n : 1, sizeof(*fx->mut->text));
+            pthread_mutex_init(&fx->mut->words_lock, NULL);
+            pthread_mutex_init(&fx->mut->perm_lock, NULL);
+        }
+        if (!fx->mut || !fx->mut->text || build_lookups(fx) != 0)
             rc = sm_error_set(err, SM_ENOMEM, "findex: out of memory");
     }
     if (rc == SM_OK) {
@@ -363,12 +513,319 @@ static sm_status plan_init(const sm_findex *fx, const sm_query *q, struct plan *
     return SM_OK;
 }
 
-/* The matching rows (indexes, ascending) and, with words, their relevance. */
+/* The key of q's words in the words cache (new), or NULL when out of memory. */
+static char *words_key(const sm_query *q)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < q->n_words; i++)
+        len += strlen(q->words[i]) + 24;
+    char *k = sm_malloc(len);
+    if (!k)
+        return NULL;
+    size_t at = 0;
+    for (size_t i = 0; i < q->n_words; i++)
+        at += (size_t)snprintf(k + at, len - at, "%zu:%s", strlen(q->words[i]), q->words[i]);
+    k[at] = '\0';
+    return k;
+}
+
+/* The cached matches of key (a new reference), or NULL. */
+static struct fx_words *words_get(const sm_findex *fx, const char *key)
+{
+    struct fx_mut *m = fx->mut;
+    struct fx_words *w = NULL;
+    pthread_mutex_lock(&m->words_lock);
+    for (size_t i = 0; i < FX_WORDS_SLOTS; i++) {
+        if (m->words[i] && !strcmp(m->words[i]->key, key)) {
+            w = m->words[i];
+            atomic_fetch_add(&w->refs, 1);
+            m->words_used[i] = ++m->tick;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&m->words_lock);
+    return w;
+}
+
+/* Cache w (the cache takes a reference of its own), evicting the least
+ * recently used entries beyond the slots or the byte budget. */
+static void words_put(const sm_findex *fx, struct fx_words *w)
+{
+    struct fx_mut *m = fx->mut;
+    if (w->bytes > FX_WORDS_MAX_ONE)
+        return;
+    pthread_mutex_lock(&m->words_lock);
+    for (size_t i = 0; i < FX_WORDS_SLOTS; i++) {
+        if (m->words[i] && !strcmp(m->words[i]->key, w->key)) {
+            pthread_mutex_unlock(&m->words_lock); /* another search was first */
+            return;
+        }
+    }
+    for (;;) {
+        size_t slot = FX_WORDS_SLOTS;
+        size_t oldest = FX_WORDS_SLOTS;
+        for (size_t i = 0; i < FX_WORDS_SLOTS; i++) {
+            if (!m->words[i]) {
+                if (slot == FX_WORDS_SLOTS)
+                    slot = i;
+            } else if (oldest == FX_WORDS_SLOTS || m->words_used[i] < m->words_used[oldest]) {
+                oldest = i;
+            }
+        }
+        if (slot < FX_WORDS_SLOTS && m->words_bytes + w->bytes <= FX_WORDS_MAX_BYTES) {
+            atomic_fetch_add(&w->refs, 1);
+            m->words[slot] = w;
+            m->words_used[slot] = ++m->tick;
+            m->words_bytes += w->bytes;
+            break;
+        }
+        if (oldest == FX_WORDS_SLOTS)
+            break;
+        m->words_bytes -= m->words[oldest]->bytes;
+        words_unref(m->words[oldest]);
+        m->words[oldest] = NULL;
+    }
+    pthread_mutex_unlock(&m->words_lock);
+}
+
+/* The full-text matches of q's words: from the cache, or from the backend (and
+ * then cached when scored). A new reference (words_unref), or NULL with rc. */
+static struct fx_words *words_find(const sm_findex *fx, const struct sm__catalog_backend *be,
+                                   void *impl, const sm_query *q, bool want_scores,
+                                   sm_status *rc, sm_error *err)
+{
+    char *key = words_key(q);
+    if (!key) {
+        *rc = sm_error_set(err, SM_ENOMEM, "findex: out of memory");
+        return NULL;
+    }
+    struct fx_words *w = words_get(fx, key);
+    if (w) {
+        sm_free(key);
+        return w;
+    }
+    w = sm_calloc(1, sizeof(*w));
+    if (!w) {
+        sm_free(key);
+        *rc = sm_error_set(err, SM_ENOMEM, "findex: out of memory");
+        return NULL;
+    }
+    atomic_init(&w->refs, 1);
+    w->key = key;
+    *rc = be->fx_words(impl, fx->text, q, NULL, 0, &w->ids, want_scores ? &w->score : NULL,
+                       &w->n, err);
+    if (*rc != SM_OK) {
+        words_unref(w);
+        return NULL;
+    }
+    w->bytes = w->n * (sizeof(int64_t) + sizeof(double)) + strlen(key) + sizeof(*w);
+    if (want_scores)
+        words_put(fx, w);
+    return w;
+}
+
+/* The rows of field f that have a value, by value (made on first use). */
+struct perm_item {
+    double v;
+    uint32_t row;
+};
+
+static int perm_cmp(const void *a, const void *b)
+{
+    const struct perm_item *x = a;
+    const struct perm_item *y = b;
+    return x->v < y->v ? -1 : x->v > y->v ? 1 : (x->row > y->row) - (x->row < y->row);
+}
+
+static const uint32_t *field_perm(const sm_findex *fx, int f, size_t *n)
+{
+    struct fx_mut *m = fx->mut;
+    uint32_t *perm = atomic_load_explicit(&m->perm[f], memory_order_acquire);
+    if (!perm) {
+        pthread_mutex_lock(&m->perm_lock);
+        perm = atomic_load_explicit(&m->perm[f], memory_order_relaxed);
+        struct perm_item *items = perm ? NULL : sm_malloc((fx->n ? fx->n : 1) * sizeof(*items));
+        if (items) {
+            size_t k = 0;
+            for (size_t i = 0; i < fx->n; i++)
+                if (!isnan(fx->field[f][i]))
+                    items[k++] = (struct perm_item){fx->field[f][i], (uint32_t)i};
+            qsort(items, k, sizeof(*items), perm_cmp);
+            perm = sm_malloc((k ? k : 1) * sizeof(uint32_t));
+            if (perm) {
+                for (size_t i = 0; i < k; i++)
+                    perm[i] = items[i].row;
+                m->perm_n[f] = k;
+                atomic_store_explicit(&m->perm[f], perm, memory_order_release);
+            }
+            sm_free(items);
+        }
+        pthread_mutex_unlock(&m->perm_lock);
+    }
+    *n = perm ? m->perm_n[f] : 0;
+    return perm;
+}
+
+/* First position of perm (ascending values of col) whose value is past x: with
+ * incl, the first value >= x (incl false: > x) when upper is false; for the
+ * upper end, the first value > x (incl false: >= x). */
+static size_t perm_bound(const uint32_t *perm, size_t n, const double *col, double x,
+                         bool incl, bool upper)
+{
+    size_t lo = 0;
+    size_t hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        double v = col[perm[mid]];
+        bool before = upper ? (incl ? v <= x : v < x) : (incl ? v < x : v <= x);
+        if (before)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The rows to filter, ascending, into idx (room for every row): those of the
+ * most selective filter that has a lookup (a category, a key, a range, a tag),
+ * or every row. apply_filters then checks every filter on them. \return count. */
+static size_t start_rows(const sm_findex *fx, const struct plan *p, uint32_t *idx)
+{
+    const sm_query *q = p->q;
+    enum { ALL, CATEGORIES, KEYS, RANGE, TAG } how = ALL;
+    size_t best = fx->n;
+    if (q->categories) {
+        size_t c = 0;
+        for (unsigned k = 0; k < 32; k++)
+            if ((q->categories >> k) & 1u)
+                c += fx->cat_start[k + 1] - fx->cat_start[k];
+        if (c < best) {
+            best = c;
+            how = CATEGORIES;
+        }
+    }
+    uint32_t keys = 0; /* bit per key slot */
+    bool keys_ok = q->n_keys > 0;
+    for (int k = 0; k < q->n_keys; k++) {
+        int slot = key_slot(q->key_tonic[k], q->key_mode[k]);
+        if (slot < 0)
+            keys_ok = false;
+        else
+            keys |= 1u << slot;
+    }
+    if (keys_ok) {
+        size_t c = 0;
+        for (unsigned k = 0; k < FX_KEYS; k++)
+            if ((keys >> k) & 1u)
+                c += fx->key_start[k + 1] - fx->key_start[k];
+        if (c < best) {
+            best = c;
+            how = KEYS;
+        }
+    }
+    const uint32_t *perm = NULL;
+    size_t from = 0;
+    for (int r = 0; r < p->n_ranges; r++) {
+        int f = p->ranges[r];
+        const sm_query_range *rg = &q->range[f];
+        size_t pn = 0;
+        const uint32_t *pm = field_perm(fx, f, &pn);
+        if (!pm)
+            continue;
+        size_t a = isfinite(rg->lo) ? perm_bound(pm, pn, fx->field[f], rg->lo, rg->lo_incl, false)
+                                    : 0;
+        size_t b = isfinite(rg->hi) ? perm_bound(pm, pn, fx->field[f], rg->hi, rg->hi_incl, true)
+                                    : pn;
+        size_t c = b > a ? b - a : 0;
+        if (c < best) {
+            best = c;
+            how = RANGE;
+            perm = pm;
+            from = a;
+        }
+    }
+    const struct fx_tag *tag = NULL;
+    for (size_t t = 0; t < p->n_tags; t++) {
+        if (p->tags[t]->n < best) {
+            best = p->tags[t]->n;
+            how = TAG;
+            tag = p->tags[t];
+        }
+    }
+    /* A lookup pays when it skips most rows; marking its rows in a bitmap then
+     * gives them in ascending order. */
+    if (how == ALL || best > fx->n / 2) {
+        for (size_t i = 0; i < fx->n; i++)
+            idx[i] = (uint32_t)i;
+        return fx->n;
+    }
+    size_t words = (fx->n + 63) / 64;
+    uint64_t *bits = sm_calloc(words ? words : 1, sizeof(uint64_t));
+    if (!bits) { /* every row still gives the right answer */
+        for (size_t i = 0; i < fx->n; i++)
+            idx[i] = (uint32_t)i;
+        return fx->n;
+    }
+#define MARK(row) (bits[(row) >> 6] |= 1ull << ((row) & 63))
+    switch (how) {
+        case CATEGORIES:
+            for (unsigned k = 0; k < 32; k++)
+                if ((q->categories >> k) & 1u)
+                    for (uint32_t j = fx->cat_start[k]; j < fx->cat_start[k + 1]; j++)
+                        MARK(fx->cat_rows[j]);
+            break;
+        case KEYS:
+            for (unsigned k = 0; k < FX_KEYS; k++)
+                if ((keys >> k) & 1u)
+                    for (uint32_t j = fx->key_start[k]; j < fx->key_start[k + 1]; j++)
+                        MARK(fx->key_rows[j]);
+            break;
+        case RANGE:
+            for (size_t j = from; j < from + best; j++)
+                MARK(perm[j]);
+            break;
+        case TAG:
+            for (size_t j = 0; j < tag->n; j++) {
+                size_t row = row_of(fx, tag->ids[j]);
+                if (row != (size_t)-1)
+                    MARK(row);
+            }
+            break;
+        case ALL:
+            break;
+    }
+#undef MARK
+    size_t n = 0;
+    for (size_t w = 0; w < words; w++) {
+        uint64_t x = bits[w];
+        while (x) {
+            idx[n++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(x));
+            x &= x - 1;
+        }
+    }
+    sm_free(bits);
+    return n;
+}
+
+/* The matching rows (indexes, ascending) and, with words, their relevance; after
+ * select_page also the page, in order. */
 struct matches {
     uint32_t *idx;
-    double *score;   /* per row index of fx (NULL without words) */
+    double *score;   /* score[j] is idx[j]'s (NULL without words) */
     size_t n;
+    struct page_row {
+        uint32_t row;
+        double score; /* NaN without words */
+    } *page;         /* page[first..end) */
 };
+
+static void matches_release(struct matches *m)
+{
+    sm_free(m->idx);
+    sm_free(m->score);
+    sm_free(m->page);
+    memset(m, 0, sizeof(*m));
+}
 
 static sm_status find(const sm_findex *fx, const struct sm__catalog_backend *be, void *impl,
                       const sm_query *q, bool want_scores, struct matches *m, sm_error *err)
@@ -384,51 +841,55 @@ static sm_status find(const sm_findex *fx, const struct sm__catalog_backend *be,
     if (p.none)
         return SM_OK;
     if (q->n_words == 0) {
-        for (size_t i = 0; i < fx->n; i++)
-            m->idx[i] = (uint32_t)i;
-        m->n = fx->n;
+        m->n = start_rows(fx, &p, m->idx);
         apply_filters(fx, &p, m->idx, &m->n);
         return SM_OK;
     }
     /* Words: one pass over the full-text matches, with their relevance when the
      * caller wants scores (ranking only the rows the filters keep was measured:
      * a second pass over the matches costs more than ranking them all). */
-    int64_t *wid = NULL;
-    double *wscore = NULL;
-    size_t wn = 0;
-    rc = be->fx_words(impl, fx->text, q, NULL, 0, &wid, want_scores ? &wscore : NULL, &wn, err);
-    if (rc != SM_OK)
+    struct fx_words *w = words_find(fx, be, impl, q, want_scores, &rc, err);
+    if (!w)
         return rc;
+    uint32_t *pre = want_scores ? sm_malloc((w->n ? w->n : 1) * sizeof(uint32_t)) : NULL;
     if (want_scores) {
-        m->score = sm_malloc((fx->n ? fx->n : 1) * sizeof(double));
-        if (!m->score) {
-            sm_free(wid);
-            sm_free(wscore);
+        m->score = sm_malloc((w->n ? w->n : 1) * sizeof(double));
+        if (!m->score || !pre) {
+            sm_free(pre);
+            words_unref(w);
             return sm_error_set(err, SM_ENOMEM, "findex: out of memory");
         }
     }
-    /* Both lists ascend by id: a merge. */
-    size_t i = 0;
-    for (size_t w = 0; w < wn; w++) {
-        while (i < fx->n && fx->id[i] < wid[w])
-            i++;
-        if (i == fx->n)
-            break;
-        if (fx->id[i] != wid[w])
+    /* Both lists ascend by id. */
+    for (size_t k = 0; k < w->n; k++) {
+        size_t i = row_of(fx, w->ids[k]);
+        if (i == (size_t)-1)
             continue;
-        if (want_scores)
-            m->score[i] = wscore[w];
+        if (want_scores) {
+            m->score[m->n] = w->score[k];
+            pre[m->n] = (uint32_t)i;
+        }
         m->idx[m->n++] = (uint32_t)i;
     }
-    sm_free(wid);
-    sm_free(wscore);
+    words_unref(w);
     apply_filters(fx, &p, m->idx, &m->n);
+    if (want_scores) {
+        /* The filters kept a subsequence: move each kept row's score to its
+         * place (j <= k, so in place). */
+        size_t k = 0;
+        for (size_t j = 0; j < m->n; j++) {
+            while (pre[k] != m->idx[j])
+                k++;
+            m->score[j] = m->score[k];
+        }
+        sm_free(pre);
+    }
     return SM_OK;
 }
 
 /* Sorting: every match gets a 64-bit key that orders as the SQL path's ORDER BY
- * does, with the row index (= id order) breaking ties; a bounded heap keeps the
- * page. */
+ * does, with the match's position (= row = id order) breaking ties; a bounded
+ * heap keeps the page. */
 struct kv {
     uint64_t key;
     uint32_t idx;
@@ -507,12 +968,12 @@ static uint64_t dir32(uint32_t x, bool desc)
 }
 
 /* The ORDER BY of the SQL path (sqlite.c, db_search), term for term. */
-static uint64_t sort_key(const sm_findex *fx, int sort, int field, bool desc,
-                         const double *score, uint32_t i)
+static uint64_t sort_key(const sm_findex *fx, int sort, int field, bool desc, double score,
+                         uint32_t i)
 {
     switch (sort) {
         case SM_SORT_RELEVANCE: /* rank, id */
-            return dkey(score[i], desc);
+            return dkey(score, desc);
         case SM_SORT_NAME: /* name NOCASE, path (ascending) */
             return dir32(fx->name_rank[i], desc) << 32 | fx->path_rank[i];
         case SM_SORT_ID:
@@ -531,28 +992,15 @@ static uint64_t sort_key(const sm_findex *fx, int sort, int field, bool desc,
     }
 }
 
-sm_status sm_findex_search(const sm_findex *fx, sm_catalog *cat, const sm_query *q,
-                           sm_sample_list *out, sm_error *err)
+/* The page of q: find, then order the matches as the SQL path does and keep
+ * the page in m->page[*first..*end). */
+static sm_status select_page(const sm_findex *fx, const struct sm__catalog_backend *be,
+                             void *impl, const sm_query *q, struct matches *m, size_t *first,
+                             size_t *end, sm_error *err)
 {
-    void *impl = NULL;
-    const struct sm__catalog_backend *be = sm__catalog_backend_of(cat, &impl);
-    if (!fx || !be || !q || !out)
-        return sm_error_set(err, SM_EINVAL, "findex: search needs an index, a catalog, a "
-                                            "query and a list");
-    /* One read transaction for the words and the page's rows: one lock, one
-     * snapshot. */
-    sm_status rc = be->read_begin(impl, err);
+    sm_status rc = find(fx, be, impl, q, true, m, err);
     if (rc != SM_OK)
         return rc;
-    struct matches m;
-    rc = find(fx, be, impl, q, true, &m, err);
-    if (rc != SM_OK) {
-        be->read_end(impl);
-        sm_free(m.idx);
-        sm_free(m.score);
-        /* The backend cannot rank words here: the SQL path answers instead. */
-        return rc == SM_EINTERNAL ? be->search(impl, q, out, err) : rc;
-    }
     int sort = SM_SORT_PATH;
     int field = 0;
     switch (q->sort) {
@@ -568,32 +1016,62 @@ sm_status sm_findex_search(const sm_findex *fx, sm_catalog *cat, const sm_query 
             sort = q->sort;
             break;
     }
-    size_t first = q->offset < m.n ? q->offset : m.n;
-    size_t end = m.n;
-    if (q->limit > 0 && q->limit < m.n - first)
-        end = first + q->limit;
-    struct kv *kv = sm_malloc((m.n ? m.n : 1) * sizeof(*kv));
-    if (!kv) {
-        be->read_end(impl);
-        sm_free(m.idx);
-        sm_free(m.score);
+    *first = q->offset < m->n ? q->offset : m->n;
+    *end = m->n;
+    if (q->limit > 0 && q->limit < m->n - *first)
+        *end = *first + q->limit;
+    struct kv *kv = sm_malloc((m->n ? m->n : 1) * sizeof(*kv));
+    if (!kv)
+        return sm_error_set(err, SM_ENOMEM, "findex: out of memory");
+    for (size_t i = 0; i < m->n; i++) {
+        kv[i].key = sort_key(fx, sort, field, q->sort_desc, m->score ? m->score[i] : 0.0,
+                             m->idx[i]);
+        kv[i].idx = (uint32_t)i;
+    }
+    kv_top_k(kv, m->n, *end);
+    m->page = sm_malloc((*end ? *end : 1) * sizeof(*m->page));
+    if (!m->page) {
+        sm_free(kv);
         return sm_error_set(err, SM_ENOMEM, "findex: out of memory");
     }
-    for (size_t i = 0; i < m.n; i++) {
-        kv[i].key = sort_key(fx, sort, field, q->sort_desc, m.score, m.idx[i]);
-        kv[i].idx = m.idx[i];
+    for (size_t i = 0; i < *end; i++) {
+        m->page[i].row = m->idx[kv[i].idx];
+        m->page[i].score = m->score ? m->score[kv[i].idx] : (double)NAN;
     }
-    kv_top_k(kv, m.n, end);
-    for (size_t i = 0; i < end; i++)
-        m.idx[i] = kv[i].idx;
     sm_free(kv);
+    return SM_OK;
+}
+
+sm_status sm_findex_search(const sm_findex *fx, sm_catalog *cat, const sm_query *q,
+                           sm_sample_list *out, sm_error *err)
+{
+    void *impl = NULL;
+    const struct sm__catalog_backend *be = sm__catalog_backend_of(cat, &impl);
+    if (!fx || !be || !q || !out)
+        return sm_error_set(err, SM_EINVAL, "findex: search needs an index, a catalog, a "
+                                            "query and a list");
+    /* One read transaction for the words and the page's rows: one lock, one
+     * snapshot. */
+    sm_status rc = be->read_begin(impl, err);
+    if (rc != SM_OK)
+        return rc;
+    struct matches m;
+    size_t first = 0;
+    size_t end = 0;
+    rc = select_page(fx, be, impl, q, &m, &first, &end, err);
+    if (rc != SM_OK) {
+        be->read_end(impl);
+        matches_release(&m);
+        /* The backend cannot rank words here: the SQL path answers instead. */
+        return rc == SM_EINTERNAL ? be->search(impl, q, out, err) : rc;
+    }
     for (size_t i = first; i < end && rc == SM_OK; i++) {
         sm_sample *s = sm__sample_list_push(out);
         if (!s) {
             rc = sm_error_set(err, SM_ENOMEM, "findex: out of memory");
             break;
         }
-        rc = be->get(impl, fx->id[m.idx[i]], NULL, s, err);
+        rc = be->get(impl, fx->id[m.page[i].row], NULL, s, err);
         if (rc == SM_ENOENT) {
             /* Deleted since the snapshot: skip it. */
             out->n--;
@@ -603,12 +1081,89 @@ sm_status sm_findex_search(const sm_findex *fx, sm_catalog *cat, const sm_query 
             continue;
         }
         if (rc == SM_OK && m.score)
-            s->score = m.score[m.idx[i]];
+            s->score = m.page[i].score;
     }
     be->read_end(impl);
-    sm_free(m.idx);
-    sm_free(m.score);
+    matches_release(&m);
     return rc;
+}
+
+sm_status sm_findex_page(const sm_findex *fx, sm_catalog *cat, const sm_query *q,
+                         sm_findex_hit **hits, size_t *n, size_t *total, sm_error *err)
+{
+    void *impl = NULL;
+    const struct sm__catalog_backend *be = sm__catalog_backend_of(cat, &impl);
+    if (!fx || !be || !q || !hits || !n)
+        return sm_error_set(err, SM_EINVAL, "findex: page needs an index, a catalog, a query "
+                                            "and outputs");
+    *hits = NULL;
+    *n = 0;
+    if (total)
+        *total = 0;
+    struct matches m;
+    size_t first = 0;
+    size_t end = 0;
+    sm_status rc = select_page(fx, be, impl, q, &m, &first, &end, err);
+    if (rc == SM_OK) {
+        *hits = sm_malloc((end > first ? end - first : 1) * sizeof(**hits));
+        if (!*hits)
+            rc = sm_error_set(err, SM_ENOMEM, "findex: out of memory");
+    }
+    if (rc == SM_OK) {
+        for (size_t i = first; i < end; i++) {
+            sm_findex_hit *h = &(*hits)[i - first];
+            h->row = m.page[i].row;
+            h->id = fx->id[m.page[i].row];
+            h->score = m.page[i].score;
+        }
+        *n = end - first;
+        if (total)
+            *total = m.n;
+    }
+    matches_release(&m);
+    return rc;
+}
+
+const char *sm_findex_row_text(const sm_findex *fx, uint32_t row, size_t *len)
+{
+    if (!fx || row >= fx->n)
+        return NULL;
+    struct fx_text *t = atomic_load_explicit(&fx->mut->text[row], memory_order_acquire);
+    if (!t)
+        return NULL;
+    if (len)
+        *len = t->len;
+    return t->text;
+}
+
+bool sm_findex_row_text_put(const sm_findex *fx, uint32_t row, const char *text, size_t len)
+{
+    if (!fx || row >= fx->n || !text)
+        return false;
+    struct fx_mut *m = fx->mut;
+    size_t cost = sizeof(struct fx_text) + len + 1;
+    if (atomic_load(&m->text[row]))
+        return false;
+    if (atomic_fetch_add(&m->text_bytes, cost) + cost > SM_FINDEX_TEXT_BUDGET) {
+        atomic_fetch_sub(&m->text_bytes, cost);
+        return false;
+    }
+    struct fx_text *t = sm_malloc(cost);
+    if (!t) {
+        atomic_fetch_sub(&m->text_bytes, cost);
+        return false;
+    }
+    t->len = len;
+    memcpy(t->text, text, len);
+    t->text[len] = '\0';
+    struct fx_text *none = NULL;
+    if (!atomic_compare_exchange_strong_explicit(&m->text[row], &none, t, memory_order_release,
+                                                 memory_order_relaxed)) {
+        sm_free(t); /* another search kept the row first */
+        atomic_fetch_sub(&m->text_bytes, cost);
+        return false;
+    }
+    return true;
 }
 
 sm_status sm_findex_search_ids(const sm_findex *fx, sm_catalog *cat, const sm_query *q,

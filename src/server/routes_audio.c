@@ -27,11 +27,6 @@
 
 /* ------------------------------------------------------------ helpers --- */
 
-static json_t *num(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
 static json_t *str_clean(const char *s)
 {
     if (!s)
@@ -42,57 +37,118 @@ static json_t *str_clean(const char *s)
     return j;
 }
 
-static json_t *sample_json(const sm_sample *s)
+static void add_str_or_null(struct sm_sbuf *b, const char *s)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(s->id));
-    json_object_set_new(o, "path", str_clean(s->path));
-    json_object_set_new(o, "root", str_clean(s->root));
-    json_t *tags = json_array();
-    if (s->tags && s->tags[0]) {
-        char *copy = sm_strdup(s->tags);
-        char *save = NULL;
-        for (char *t = copy ? strtok_r(copy, " ", &save) : NULL; t; t = strtok_r(NULL, " ", &save))
-            json_array_append_new(tags, str_clean(t));
-        sm_free(copy);
+    if (s)
+        sm__sbuf_add_jstr(b, s);
+    else
+        sm__sbuf_add(b, "null", 4);
+}
+
+#define ADD_LIT(b, lit) sm__sbuf_add((b), (lit), sizeof(lit) - 1)
+
+/* One sample as the API's JSON object without its closing brace (search adds
+ * "score", similar "distance"), written directly: the same bytes the server's
+ * jansson dump gave for the same fields (tests/unit/server/test_sbuf.c checks the
+ * writer against jansson). */
+static void sample_fields(struct sm_sbuf *b, const sm_sample *s)
+{
+    static const char *const timbre[SM_TIMBRE_COUNT] = {"brightness", "warmth",    "hardness",
+                                                        "depth",      "roughness", "boominess"};
+    ADD_LIT(b, "{\"id\":");
+    sm__sbuf_add_int(b, s->id);
+    ADD_LIT(b, ",\"path\":");
+    add_str_or_null(b, s->path);
+    ADD_LIT(b, ",\"root\":");
+    add_str_or_null(b, s->root);
+    ADD_LIT(b, ",\"tags\":[");
+    bool first = true;
+    for (const char *t = s->tags ? s->tags : ""; *t;) {
+        size_t len = strcspn(t, " ");
+        if (len) {
+            char tag[256];
+            char *big = len < sizeof(tag) ? NULL : sm_malloc(len + 1);
+            char *dst = big ? big : tag;
+            if (len < sizeof(tag) || big) {
+                memcpy(dst, t, len);
+                dst[len] = '\0';
+                if (!first)
+                    ADD_LIT(b, ",");
+                sm__sbuf_add_jstr(b, dst);
+                first = false;
+            } else {
+                b->oom = true;
+            }
+            sm_free(big);
+        }
+        t += len;
+        while (*t == ' ')
+            t++;
     }
-    json_object_set_new(o, "tags", tags);
-    json_object_set_new(o, "hash", json_string(s->hash));
-    json_object_set_new(o, "size", json_integer(s->size));
-    json_object_set_new(o, "format", str_clean(s->format));
-    json_object_set_new(o, "sample_rate", json_integer(s->sample_rate));
-    json_object_set_new(o, "channels", json_integer(s->channels));
-    json_object_set_new(o, "duration", num(s->duration));
-    json_object_set_new(o, "bpm", s->has_tempo ? num(s->bpm) : json_null());
+    ADD_LIT(b, "],\"hash\":");
+    sm__sbuf_add_jstr(b, s->hash);
+    ADD_LIT(b, ",\"size\":");
+    sm__sbuf_add_int(b, s->size);
+    ADD_LIT(b, ",\"format\":");
+    sm__sbuf_add_jstr(b, s->format);
+    ADD_LIT(b, ",\"sample_rate\":");
+    sm__sbuf_add_int(b, s->sample_rate);
+    ADD_LIT(b, ",\"channels\":");
+    sm__sbuf_add_int(b, s->channels);
+    ADD_LIT(b, ",\"duration\":");
+    sm__sbuf_add_jreal(b, s->duration, 10);
+    ADD_LIT(b, ",\"bpm\":");
+    sm__sbuf_add_jreal(b, s->has_tempo ? s->bpm : (double)NAN, 10);
     if (s->has_key) {
         char name[32];
         char cam[8];
-        json_object_set_new(o, "key",
-                            json_pack("{s:s,s:s}", "name",
-                                      sm_key_name(s->key_tonic, s->key_mode, name, sizeof(name)),
-                                      "camelot",
-                                      sm_key_camelot(s->key_tonic, s->key_mode, cam, sizeof(cam))));
+        const char *nm = sm_key_name(s->key_tonic, s->key_mode, name, sizeof(name));
+        const char *cm = sm_key_camelot(s->key_tonic, s->key_mode, cam, sizeof(cam));
+        if (nm && cm) { /* jansson left the key out otherwise */
+            ADD_LIT(b, ",\"key\":{\"name\":");
+            sm__sbuf_add_jstr(b, nm);
+            ADD_LIT(b, ",\"camelot\":");
+            sm__sbuf_add_jstr(b, cm);
+            ADD_LIT(b, "}");
+        }
     } else {
-        json_object_set_new(o, "key", json_null());
+        ADD_LIT(b, ",\"key\":null");
     }
-    if (s->has_note) {
-        char nn[16];
-        json_object_set_new(o, "note", json_string(sm_note_name(s->note_midi, nn, sizeof(nn))));
-    } else {
-        json_object_set_new(o, "note", json_null());
+    ADD_LIT(b, ",\"note\":");
+    char nn[16];
+    add_str_or_null(b, s->has_note ? sm_note_name(s->note_midi, nn, sizeof(nn)) : NULL);
+    if (s->loop)
+        ADD_LIT(b, ",\"loop\":true,\"category\":");
+    else
+        ADD_LIT(b, ",\"loop\":false,\"category\":");
+    add_str_or_null(b, sm_category_name(s->category));
+    ADD_LIT(b, ",\"lufs\":");
+    sm__sbuf_add_jreal(b, s->lufs, 10);
+    ADD_LIT(b, ",\"true_peak\":");
+    sm__sbuf_add_jreal(b, s->true_peak, 10);
+    ADD_LIT(b, ",\"timbre\":{");
+    for (int i = 0; i < SM_TIMBRE_COUNT; i++) {
+        sm__sbuf_add(b, i ? ",\"" : "\"", i ? 2 : 1);
+        sm__sbuf_add(b, timbre[i], strlen(timbre[i]));
+        ADD_LIT(b, "\":");
+        sm__sbuf_add_jreal(b, s->timbre[i], 10);
     }
-    json_object_set_new(o, "loop", json_boolean(s->loop));
-    json_object_set_new(o, "category", json_string(sm_category_name(s->category)));
-    json_object_set_new(o, "lufs", num(s->lufs));
-    json_object_set_new(o, "true_peak", num(s->true_peak));
-    static const char *const timbre[SM_TIMBRE_COUNT] = {"brightness", "warmth",    "hardness",
-                                                        "depth",      "roughness", "boominess"};
-    json_t *t = json_object();
-    for (int i = 0; i < SM_TIMBRE_COUNT; i++)
-        json_object_set_new(t, timbre[i], num(s->timbre[i]));
-    json_object_set_new(o, "timbre", t);
-    json_object_set_new(o, "missing", json_boolean(s->missing));
-    return o;
+    if (s->missing)
+        ADD_LIT(b, "},\"missing\":true");
+    else
+        ADD_LIT(b, "},\"missing\":false");
+}
+
+/* Close a sample object, with ,"<key>":<v> when v is finite. */
+static void sample_close(struct sm_sbuf *b, const char *key, double v)
+{
+    if (isfinite(v)) {
+        ADD_LIT(b, ",\"");
+        sm__sbuf_add(b, key, strlen(key));
+        ADD_LIT(b, "\":");
+        sm__sbuf_add_jreal(b, v, 10);
+    }
+    ADD_LIT(b, "}");
 }
 
 /* Strict integer in [lo, hi]. \return 0, or -1. */
@@ -237,6 +293,90 @@ static sm_status fx_acquire(sm_srv *srv, sm_catalog *cat)
     return SM_EINTERNAL;
 }
 
+/* A search reply being written: the items of one page. */
+struct page {
+    struct sm_sbuf b;
+    size_t limit;    /* rows to write; one more was asked for, to know of a next page */
+    size_t count;    /* rows written */
+    bool more;       /* there is a next page */
+};
+
+static void page_item(struct page *pg, const char *text, size_t len, double score)
+{
+    if (pg->count)
+        ADD_LIT(&pg->b, ",");
+    sm__sbuf_add(&pg->b, text, len);
+    sample_close(&pg->b, "score", score);
+    pg->count++;
+}
+
+/* The page from the filter index: each row's JSON is written once per index and
+ * kept with it (sm_findex_row_text), so a page is mostly copies. Called with the
+ * index's read lock held. */
+static sm_status page_from_index(const sm_findex *fx, sm_catalog *cat, const sm_query *q,
+                                 struct page *pg, sm_error *err)
+{
+    sm_findex_hit *hits = NULL;
+    size_t n = 0;
+    sm_status rc = sm_findex_page(fx, cat, q, &hits, &n, NULL, err);
+    if (rc != SM_OK)
+        return rc;
+    pg->more = n > pg->limit;
+    struct sm_sbuf one = SM_SBUF_INIT;
+    for (size_t i = 0; i < n && i < pg->limit && rc == SM_OK; i++) {
+        size_t len = 0;
+        const char *text = sm_findex_row_text(fx, hits[i].row, &len);
+        if (text) {
+            page_item(pg, text, len, hits[i].score);
+            continue;
+        }
+        sm_sample s;
+        sm_sample_init(&s);
+        rc = sm_catalog_get(cat, hits[i].id, &s, err);
+        if (rc == SM_OK) {
+            one.n = 0;
+            sample_fields(&one, &s);
+            if (one.oom) {
+                rc = sm_error_set(err, SM_ENOMEM, "out of memory");
+            } else {
+                sm_findex_row_text_put(fx, hits[i].row, one.p, one.n);
+                page_item(pg, one.p, one.n, hits[i].score);
+            }
+        } else if (rc == SM_ENOENT) { /* deleted since the index was loaded */
+            rc = SM_OK;
+            if (err)
+                *err = (sm_error)SM_ERROR_INIT;
+        }
+        sm_sample_release(&s);
+    }
+    sm__sbuf_release(&one);
+    sm_free(hits);
+    return rc;
+}
+
+/* The page through SQL (sm_catalog_search: the same rows as the index). */
+static sm_status page_from_sql(sm_catalog *cat, const sm_query *q, struct page *pg,
+                               sm_error *err)
+{
+    sm_sample_list hits = SM_SAMPLE_LIST_INIT;
+    sm_status rc = sm_catalog_search(cat, q, &hits, err);
+    if (rc == SM_OK) {
+        pg->more = hits.n > pg->limit;
+        struct sm_sbuf one = SM_SBUF_INIT;
+        for (size_t i = 0; i < hits.n && i < pg->limit; i++) {
+            one.n = 0;
+            sample_fields(&one, &hits.v[i]);
+            if (!one.oom)
+                page_item(pg, one.p, one.n, hits.v[i].score);
+        }
+        if (one.oom)
+            rc = sm_error_set(err, SM_ENOMEM, "out of memory");
+        sm__sbuf_release(&one);
+    }
+    sm_sample_list_release(&hits);
+    return rc;
+}
+
 static int files_search(sm_req *req, void *ud)
 {
     (void)ud;
@@ -301,44 +441,47 @@ static int files_search(sm_req *req, void *ud)
         sm__sbuf_release(&a.text);
         return SM_SRV_DONE;
     }
-    sm_sample_list hits = SM_SAMPLE_LIST_INIT;
-    sm_status rc = SM_OK;
-    if (fx_acquire(sm__req_srv(req), cat) == SM_OK) {
-        rc = sm_findex_search(sm__req_srv(req)->fx, cat, &q, &hits, &err);
-        pthread_rwlock_unlock(&sm__req_srv(req)->fx_lock);
-    } else {
-        rc = sm_catalog_search(cat, &q, &hits, &err); /* the SQL path, same rows */
+    struct page pg = {SM_SBUF_INIT, (size_t)limit, 0, false};
+    ADD_LIT(&pg.b, "{\"items\":[");
+    sm_status rc = SM_EINTERNAL;
+    if (fx_acquire(srv, cat) == SM_OK) {
+        rc = page_from_index(srv->fx, cat, &q, &pg, &err);
+        pthread_rwlock_unlock(&srv->fx_lock);
+    }
+    if (rc == SM_EINTERNAL) { /* no index, or it cannot rank words: the SQL path, same rows */
+        pg.b.n = sizeof("{\"items\":[") - 1;
+        pg.count = 0;
+        rc = page_from_sql(cat, &q, &pg, &err);
     }
     sm__srv_catalog_release(srv, cat);
     sm_query_release(&q);
     if (rc != SM_OK) {
-        sm_sample_list_release(&hits);
+        sm__sbuf_release(&pg.b);
         sm__sbuf_release(&a.text);
         return sm__req_error_status(req, &err);
     }
-    json_t *items = json_array();
-    size_t n = hits.n < (size_t)limit ? hits.n : (size_t)limit;
-    for (size_t i = 0; i < n; i++) {
-        json_t *o = sample_json(&hits.v[i]);
-        if (isfinite(hits.v[i].score))
-            json_object_set_new(o, "score", json_real(hits.v[i].score));
-        json_array_append_new(items, o);
-    }
-    json_t *next = json_null();
-    if (hits.n > (size_t)limit) {
+    ADD_LIT(&pg.b, "],\"count\":");
+    sm__sbuf_add_int(&pg.b, (long long)pg.count);
+    ADD_LIT(&pg.b, ",\"limit\":");
+    sm__sbuf_add_int(&pg.b, limit);
+    if (pg.more) {
         char hex[17];
         char cur[64];
         cursor_mac(srv, offset + limit, text, hex);
-        snprintf(cur, sizeof(cur), "o%lld.%s", offset + limit, hex);
-        json_decref(next);
-        next = json_string(cur);
+        int cn = snprintf(cur, sizeof(cur), ",\"next_cursor\":\"o%lld.%s\"", offset + limit, hex);
+        sm__sbuf_add(&pg.b, cur, (size_t)cn);
+    } else {
+        ADD_LIT(&pg.b, ",\"next_cursor\":null");
     }
-    sm_sample_list_release(&hits);
-    json_t *o = json_pack("{s:o,s:I,s:I,s:o,s:o}", "items", items, "count", (json_int_t)n,
-                          "limit", (json_int_t)limit, "next_cursor", next, "query",
-                          str_clean(text));
+    ADD_LIT(&pg.b, ",\"query\":");
+    sm__sbuf_add_jstr(&pg.b, text);
+    ADD_LIT(&pg.b, "}\n");
     sm__sbuf_release(&a.text);
-    return sm__req_reply_json(req, 200, o);
+    if (pg.b.oom) {
+        sm__sbuf_release(&pg.b);
+        return sm__req_error(req, 500, "out_of_memory", "out of memory");
+    }
+    return sm__req_reply_owned(req, 200, "application/json", pg.b.p, pg.b.n);
 }
 
 /* ------------------------------------------------------------ one file --- */
@@ -588,20 +731,31 @@ static int file_similar(sm_req *req, void *ud)
                                  "embedding", (long long)id);
         return sm__req_error_status(req, &err);
     }
-    json_t *items = json_array();
+    struct sm_sbuf b = SM_SBUF_INIT;
+    ADD_LIT(&b, "{\"id\":");
+    sm__sbuf_add_int(&b, id);
+    ADD_LIT(&b, ",\"k\":");
+    sm__sbuf_add_int(&b, k);
+    ADD_LIT(&b, ",\"items\":[");
+    size_t written = 0;
     for (size_t i = 0; i < found; i++) {
         sm_sample s;
         sm_sample_init(&s);
         if (sm_catalog_get(cat, ids[i], &s, NULL) == SM_OK) {
-            json_t *o = sample_json(&s);
-            json_object_set_new(o, "distance", json_real((double)dist[i]));
-            json_array_append_new(items, o);
+            if (written++)
+                ADD_LIT(&b, ",");
+            sample_fields(&b, &s);
+            sample_close(&b, "distance", (double)dist[i]);
         }
         sm_sample_release(&s);
     }
     sm__srv_catalog_release(srv, cat);
-    return sm__req_reply_json(req, 200, json_pack("{s:I,s:I,s:o}", "id", (json_int_t)id, "k",
-                                                  (json_int_t)k, "items", items));
+    ADD_LIT(&b, "]}\n");
+    if (b.oom) {
+        sm__sbuf_release(&b);
+        return sm__req_error(req, 500, "out_of_memory", "out of memory");
+    }
+    return sm__req_reply_owned(req, 200, "application/json", b.p, b.n);
 }
 
 /* ------------------------------------------------------------ audio bytes --- */

@@ -1,4 +1,5 @@
 /* A growable text buffer, JSON string escaping and UTF-8 checks. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -171,4 +172,115 @@ void sm__sbuf_add_json_str(struct sm_sbuf *b, const char *s)
         }
     }
     sm__sbuf_add(b, "\"", 1);
+}
+
+void sm__sbuf_add_jstr(struct sm_sbuf *b, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s);
+    size_t i = 0;
+    size_t run = 0; /* start of the bytes copied as they are */
+    sm__sbuf_add(b, "\"", 1);
+    while (i < n) {
+        unsigned c = p[i];
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            i++;
+            continue;
+        }
+        size_t l = c >= 0x80 ? utf8_seq(p + i, n - i) : 0;
+        if (l) {
+            i += l;
+            continue;
+        }
+        sm__sbuf_add(b, p + run, i - run);
+        char e[6] = {'\\', (char)c, 0, 0, 0, 0};
+        size_t en = 2;
+        switch (c) {
+            case '"':
+            case '\\':
+                break;
+            case '\b':
+                e[1] = 'b';
+                break;
+            case '\f':
+                e[1] = 'f';
+                break;
+            case '\n':
+                e[1] = 'n';
+                break;
+            case '\r':
+                e[1] = 'r';
+                break;
+            case '\t':
+                e[1] = 't';
+                break;
+            default:
+                if (c < 0x20) {
+                    static const char hex[] = "0123456789ABCDEF";
+                    memcpy(e, "\\u00", 4);
+                    e[4] = hex[c >> 4];
+                    e[5] = hex[c & 15];
+                    en = 6;
+                } else { /* not UTF-8: U+FFFD */
+                    memcpy(e, "\xEF\xBF\xBD", 3);
+                    en = 3;
+                }
+                break;
+        }
+        sm__sbuf_add(b, e, en);
+        i++;
+        run = i;
+    }
+    sm__sbuf_add(b, p + run, n - run);
+    sm__sbuf_add(b, "\"", 1);
+}
+
+void sm__sbuf_add_jreal(struct sm_sbuf *b, double v, int prec)
+{
+    if (!isfinite(v)) {
+        sm__sbuf_add(b, "null", 4);
+        return;
+    }
+    char t[64];
+    int r = snprintf(t, sizeof(t) - 3, "%.*g", prec, v);
+    if (r < 0 || (size_t)r >= sizeof(t) - 3) {
+        sm__sbuf_add(b, "null", 4);
+        return;
+    }
+    size_t n = (size_t)r;
+    char *e = memchr(t, 'e', n);
+    if (!e && !memchr(t, '.', n)) {
+        memcpy(t + n, ".0", 3);
+        n += 2;
+    }
+    if (e) {
+        /* "1e+05" -> "1e5", "1e-05" -> "1e-5" */
+        char *d = e + 1;
+        char *from = d;
+        if (*from == '+' || *from == '-') {
+            if (*from == '-')
+                d++;
+            from++;
+        }
+        while (*from == '0' && from[1])
+            from++;
+        size_t tail = n - (size_t)(from - t);
+        memmove(d, from, tail + 1);
+        n = (size_t)(d - t) + tail;
+    }
+    sm__sbuf_add(b, t, n);
+}
+
+void sm__sbuf_add_int(struct sm_sbuf *b, long long v)
+{
+    char t[24];
+    char *p = t + sizeof(t);
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    sm__sbuf_add(b, p, (size_t)(t + sizeof(t) - p));
 }

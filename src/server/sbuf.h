@@ -22,6 +22,21 @@ void sm__sbuf_addf(struct sm_sbuf *b, const char *fmt, ...) SM_PRINTF(2, 3);
 void sm__sbuf_add_json_str(struct sm_sbuf *b, const char *s);
 void sm__sbuf_release(struct sm_sbuf *b);
 
+/* The JSON writer of the hot replies (search pages): the same bytes jansson's
+ * json_dumps(JSON_COMPACT | JSON_REAL_PRECISION(10)) writes, without building a
+ * tree. */
+/* Append \p s as a JSON string as jansson writes the json_string of
+ * sm__sbuf_utf8_clean(s): invalid UTF-8 becomes U+FFFD (raw bytes); `"`, `\`,
+ * \b \f \n \r \t take their short escapes, other bytes below 0x20 \u00XX
+ * (upper-case hex); everything else is copied as is. */
+void sm__sbuf_add_jstr(struct sm_sbuf *b, const char *s);
+/* Append \p v as jansson writes a real with JSON_REAL_PRECISION(\p prec) ("%.*g",
+ * ".0" after an integral value, the exponent without '+' and leading zeros), or
+ * null when \p v is not finite (jansson has no such real). */
+void sm__sbuf_add_jreal(struct sm_sbuf *b, double v, int prec);
+/* Append a decimal integer. */
+void sm__sbuf_add_int(struct sm_sbuf *b, long long v);
+
 /* True when \p s (length \p n) is valid UTF-8 without NUL bytes. */
 bool sm__sbuf_utf8_valid(const char *s, size_t n);
 /* New copy of \p s with invalid UTF-8 replaced by U+FFFD (sm_free it). */

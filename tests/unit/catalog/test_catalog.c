@@ -654,6 +654,49 @@ static void same_results(sm_catalog *cat, const sm_findex *fx, const char *text)
     sm_query_release(&q);
 }
 
+/* sm_findex_page gives the rows, scores and count of sm_findex_search, and
+ * keeps per-row texts. */
+static void same_page(sm_catalog *cat, const sm_findex *fx, const char *text)
+{
+    sm_query q;
+    sm_query_init(&q);
+    sm_error err = SM_ERROR_INIT;
+    assert_int_equal(sm_query_parse(&q, text, &err), SM_OK);
+    sm_sample_list a = SM_SAMPLE_LIST_INIT;
+    assert_int_equal(sm_findex_search(fx, cat, &q, &a, &err), SM_OK);
+    sm_findex_hit *hits = NULL;
+    size_t n = 0;
+    size_t total = 0;
+    assert_int_equal(sm_findex_page(fx, cat, &q, &hits, &n, &total, &err), SM_OK);
+    assert_int_equal(n, a.n);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(hits[i].id, a.v[i].id);
+        assert_int_equal(isnan(hits[i].score), isnan(a.v[i].score));
+        if (!isnan(a.v[i].score))
+            assert_memory_equal(&hits[i].score, &a.v[i].score, sizeof(double));
+        assert_true(hits[i].row < sm_findex_size(fx));
+        size_t len = 0;
+        const char *t = sm_findex_row_text(fx, hits[i].row, &len);
+        if (!t) {
+            assert_true(sm_findex_row_text_put(fx, hits[i].row, a.v[i].path, strlen(a.v[i].path)));
+            assert_false(sm_findex_row_text_put(fx, hits[i].row, "again", 5));
+            t = sm_findex_row_text(fx, hits[i].row, &len);
+        }
+        assert_non_null(t);
+        assert_int_equal(len, strlen(a.v[i].path));
+        assert_string_equal(t, a.v[i].path);
+    }
+    /* total counts every match, before offset and limit. */
+    int64_t *ids = NULL;
+    size_t n_ids = 0;
+    assert_int_equal(sm_findex_search_ids(fx, cat, &q, &ids, &n_ids, &err), SM_OK);
+    assert_int_equal(total, n_ids);
+    sm_free(ids);
+    sm_free(hits);
+    sm_sample_list_release(&a);
+    sm_query_release(&q);
+}
+
 /* The in-memory filter index returns the SQL path's rows, order and scores. */
 static void test_catalog__findex_matches_sql(void **state)
 {
@@ -709,9 +752,22 @@ static void test_catalog__findex_matches_sql(void **state)
         "sort:-category limit:17 offset:5", "sort:id offset:390", "sort:-id limit:3",
         "sort:path limit:10 offset:395", "bass sort:bpm limit:5", "sub offset:3",
         "key:compatible:Am bright:>50 duration:..2", "category:kick loop:no sort:-bpm limit:50",
+        /* Filters the index starts from (a category, key, range or tag lookup),
+         * bounds on values that exist, empty and reversed ranges. */
+        "category:kick", "category:kick,snare,hat bpm:>90", "key:Am,8A", "key:C,C,Am",
+        "bpm:>120.5", "bpm:>=120.5 sort:bpm", "bpm:<90.1", "bpm:<=90.1 loop:yes",
+        "bpm:100..100.5", "bpm:120..120", "duration:1..1", "bright:>100", "bright:>=100",
+        "bright:<1 warm:<=50", "note:C2", "tag:fav bpm:>100", "tag:vintage category:kick",
+        "missing:yes bpm:..100", "missing:any key:Am sort:-key", "lufs:..-100",
+        "kick category:kick", "deep bpm:>100 sort:-bpm", "kick dark offset:2 limit:3",
     };
-    for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++)
-        same_results(cat, fx, queries[i]);
+    /* Twice: the second time the words come from the index's cache. */
+    for (int round = 0; round < 2; round++)
+        for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++)
+            same_results(cat, fx, queries[i]);
+    same_page(cat, fx, "kick bpm:>100");
+    same_page(cat, fx, "sort:-name offset:7 limit:9");
+    same_page(cat, fx, "tag:nosuch");
     sm_findex_free(fx);
     sm_findex_free(NULL);
     /* Bad arguments. */

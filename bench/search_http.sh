@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Search over HTTP (issue 5): GET /api/v1/audio/files?q=... on a synthesised
+# 100k-sample catalog (the one bench/search.sh builds), wrk on loopback with
+# keep-alive connections, at 1 and 64 connections. Target >= 5,000 requests/s.
+#
+#   bench/search_http.sh [BUILD_DIR] [WORK_DIR]   (SM_BENCH_ROWS=100000, DURATION=5,
+#                                                   RUNS=1 repeats of each wrk run)
+#
+# The server runs with an API key and --api-rate/--api-burst 1000000 (the per-token
+# limit would answer 429s), access log off. Besides requests/s and latency, the
+# server's CPU time per request (user + sys of the server process over the wrk run,
+# from /proc, divided by the requests wrk completed) is printed: on a machine shared
+# with other work that is the figure that does not depend on the neighbours. wrk
+# shares the same cores. Every reply must be 200 (non-2xx replies are printed).
+set -euo pipefail
+build=${1:-build}
+work=${2:-$(mktemp -d)}
+here=$(cd "$(dirname "$0")" && pwd)
+bin="$build/samplemind"
+rows=${SM_BENCH_ROWS:-100000}
+dur=${DURATION:-5}
+runs=${RUNS:-1}
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
+export NO_PROXY='*' no_proxy='*'
+for t in wrk curl python3; do
+    command -v $t >/dev/null || { echo "bench/search_http.sh: $t is not installed" >&2; exit 1; }
+done
+[ -x "$bin" ] || { echo "bench/search_http.sh: $bin not built" >&2; exit 1; }
+mkdir -p "$work"
+db="$work/search-$rows.db"
+[ -f "$db" ] || SM_BENCH_SYNTH_ONLY=1 SM_BENCH_BIG=0 SM_BENCH_ROWS=$rows bash "$here/search.sh" "$build" "$work" >&2
+
+data="$work/http-data"
+rm -rf "$data"
+mkdir -p "$data"
+pass="bench-$RANDOM-$RANDOM"
+printf '%s\n' "$pass" | "$bin" --data-dir "$data" user add bench --role member --password-stdin >/dev/null
+key=$("$bin" --data-dir "$data" apikey create bench search-bench |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["key"])')
+"$bin" serve --data-dir "$data" --db "sqlite://$db" --port 0 --access-log off \
+    --api-rate 1000000 --api-burst 1000000 >"$work/serve.out" 2>"$work/serve.err" &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 500); do
+    grep -q '^SampleMind is serving on' "$work/serve.out" 2>/dev/null && break
+    sleep 0.02
+done
+url=$(sed -n 's|^SampleMind is serving on \(http://[^ ]*\)/$|\1|p' "$work/serve.out")
+[ -n "$url" ] || { echo "bench/search_http.sh: the server did not start" >&2; cat "$work/serve.err" >&2; exit 1; }
+auth="Authorization: Bearer $key"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "$auth" "$url/api/v1/audio/files?q=kick&limit=1")
+[ "$code" = 200 ] || { echo "bench/search_http.sh: search answered $code (API key?)" >&2; exit 1; }
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+tick=$(getconf CLK_TCK)
+
+# run QUERY CONNS: one wrk run; prints "rps p50_ms p99_ms cpu_us_per_req bytes_per_reply non2xx"
+run() {
+    local q=$1 c=$2 t=2
+    [ "$c" -eq 1 ] && t=1
+    local enc
+    enc=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$q")
+    local u="$url/api/v1/audio/files?q=$enc&limit=50"
+    local bytes
+    bytes=$(curl -s -H "$auth" "$u" | wc -c)
+    local c0 c1
+    c0=$(cpu_ticks)
+    wrk -t"$t" -c"$c" -d"${dur}s" --latency -H "$auth" "$u" >"$work/wrk.txt" 2>&1 || true
+    c1=$(cpu_ticks)
+    python3 - "$work/wrk.txt" "$((c1 - c0))" "$tick" "$bytes" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+ticks, hz, nbytes = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+def ms(v, unit):
+    return float(v) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+rps = re.search(r"Requests/sec:\s+([\d.]+)", t)
+nreq = re.search(r"(\d+) requests in", t)
+p = {m.group(1): ms(m.group(2), m.group(3))
+     for m in re.finditer(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)", t, re.M)}
+err = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
+n = int(nreq.group(1)) if nreq else 0
+cpu_us = ticks / hz * 1e6 / n if n else -1
+print("%s %.3f %.3f %.0f %s %s" % (rps.group(1) if rps else "0", p.get("50", -1), p.get("99", -1),
+                                   cpu_us, nbytes, err.group(1) if err else "0"))
+PY
+}
+
+queries=("bpm:120..130 category:kick" "category:kick loop:no sort:-bpm" "bpm:120..130"
+         "key:compatible:Am bright:>70 duration:..2" "kick" "dark punchy" "kick bpm:120..130 key:Am")
+echo "## search over HTTP: $rows rows, limit 50, wrk ${dur}s per run, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| q | conns | req/s | p50 ms | p99 ms | server CPU us/req | reply bytes | non-2xx |"
+echo "|---|---|---|---|---|---|---|---|"
+for q in "${queries[@]}"; do
+    run "$q" 1 >/dev/null # warm-up (the first search loads the filter index)
+    for c in 1 64; do
+        for _ in $(seq "$runs"); do
+            read -r rps p50 p99 cpu bytes bad < <(run "$q" "$c")
+            printf '| `%s` | %s | %s | %s | %s | %s | %s | %s |\n' "$q" "$c" "$rps" "$p50" "$p99" "$cpu" "$bytes" "$bad"
+        done
+    done
+done
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
