@@ -146,11 +146,14 @@ SM_API char *sm_ai_answer_to_json(const sm_ai_answer *a);
  * (cost_estimate) and the cached flag, replacing the row's answer for that task.
  * A "tags" answer's tags become the row's tags and a "description" answer's text
  * becomes searchable. Answers that are not stored, with SM_OK: failed, invalid
- * (no validated object) and simulated ones.
+ * (no validated object) and simulated ones, and a cached answer equal to the one
+ * already stored for the task (same provider, model and answer: the record of the
+ * first answer, with its real latency and cost, stands and nothing is written).
+ * \p stored (may be NULL) says whether the catalog was written.
  * \return SM_OK; SM_ENOENT for an unknown row; the catalog's errors.
  */
 SM_API sm_status sm_ai_answer_store(const sm_ai_answer *a, sm_catalog *cat, int64_t id,
-                                    sm_error *err);
+                                    bool *stored, sm_error *err);
 
 /**
  * Make a router. Reads the config file and environment; starts the HTTP client.

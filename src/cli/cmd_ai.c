@@ -202,7 +202,7 @@ static int store_in_catalog(struct sm_cli *cli, sm_catalog *cat, int64_t id,
     if (!cat || id < 0)
         return 0;
     sm_error err = SM_ERROR_INIT;
-    if (sm_ai_answer_store(a, cat, id, &err) == SM_OK)
+    if (sm_ai_answer_store(a, cat, id, NULL, &err) == SM_OK)
         return 0;
     sm_cli_error(cli, "the %s answer for sample %lld was not stored: %s",
                  sm_ai_task_name(a->task), (long long)id, err.msg);

@@ -72,7 +72,8 @@ static void store_answer(struct ai_ctx *ctx, int64_t id, const sm_ai_answer *a)
         return;
     sm_error err = SM_ERROR_INIT;
     sm_catalog *cat = sm__srv_catalog_acquire(ctx->srv, &err);
-    sm_status st = cat ? sm_ai_answer_store(a, cat, id, &err) : err.code;
+    bool stored = false;
+    sm_status st = cat ? sm_ai_answer_store(a, cat, id, &stored, &err) : err.code;
     if (cat)
         sm__srv_catalog_release(ctx->srv, cat);
     if (st != SM_OK) {
@@ -80,7 +81,7 @@ static void store_answer(struct ai_ctx *ctx, int64_t id, const sm_ai_answer *a)
                sm_ai_task_name(a->task), (long long)id, err.msg);
         return;
     }
-    if (a->task == SM_AI_TAGS || a->task == SM_AI_DESCRIPTION)
+    if (stored && (a->task == SM_AI_TAGS || a->task == SM_AI_DESCRIPTION))
         sm__srv_indexes_stale(ctx->srv); /* tags and descriptions are searchable */
 }
 

@@ -161,9 +161,12 @@ if sm scan "$tmp/lib" >/dev/null 2>&1; then
         check "stored: usage tokens" [ "$(shown 'd["ai"]["genre"]["tokens_in"]')" = 321 ]
         check "stored: cost, latency, not cached" [ "$(shown 'd["ai"]["genre"]["cost_usd"] > 0 and d["ai"]["genre"]["latency_ms"] > 0 and not d["ai"]["genre"]["cached"]')" = True ]
         sm ai ask "$id" --task genre --provider openai >/dev/null 2>&1
-        check "a cached answer replaces it, marked cached" [ "$(shown 'd["ai"]["genre"]["cached"]')" = True ]
+        # The same answer again from the cache: the first record (real latency, cost) stands.
+        check "a cached repeat keeps the first record" [ "$(shown 'd["ai"]["genre"]["cached"]')" = False ]
         sm ai ask "$id" --task genre --provider builtin >/dev/null 2>&1
         check "another provider's answer replaces it" [ "$(shown 'd["ai"]["genre"]["provider"]')" = builtin ]
+        sm ai ask "$id" --task genre --provider openai >/dev/null 2>&1
+        check "a cached answer that differs replaces it, marked cached" [ "$(shown '[d["ai"]["genre"]["provider"], d["ai"]["genre"]["cached"]]')" = "['openai', True]" ]
         # A description answer is searchable text.
         check "no sample says techno yet" [ -z "$(sm search techno 2>/dev/null)" ]
         sm ai ask "$id" --task description --provider openai >/dev/null 2>&1
@@ -243,7 +246,7 @@ check "API answer for a catalog sample" [ "$(echo "$out" | field '["valid"]')" =
 check "API answer stored: provider, tokens, cost" [ "$(fileai '[d["ai"]["production"]["provider"], d["ai"]["production"]["tokens_in"], d["ai"]["production"]["cost_usd"] > 0]')" = "['openai', 321, True]" ]
 out=$(api -X POST "$U/ai/analyze" -d "{\"file_id\":$sid,\"task\":\"production\",\"provider\":\"openai\"}")
 check "API cached answer for a catalog sample" [ "$(echo "$out" | field '["cached"]')" = True ]
-check "the cached answer replaces the stored one" [ "$(fileai 'd["ai"]["production"]["cached"]')" = True ]
+check "a cached repeat keeps the stored record" [ "$(fileai 'd["ai"]["production"]["cached"]')" = False ]
 q='%22rule%20based%22'
 check "API search: no rule-based description yet" [ "$(api "$U/audio/files?q=$q" | field '["count"]')" = 0 ]
 api -X POST "$U/ai/analyze" -d "{\"file_id\":$sid,\"task\":\"description\",\"provider\":\"builtin\"}" >/dev/null
