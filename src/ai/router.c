@@ -60,6 +60,7 @@ struct sm_ai {
     char day[16];
     double spent;
     char ledger[512];
+    double ledger_read_ms; /* when the ledger was last read (monotonic) */
     unsigned long long upstream;
     /* Per task: BLAKE2b of the key version, the system prompt, the task's prompt
      * template and the generation parameters (see request_key). */
@@ -240,9 +241,25 @@ static void ledger_add(sm_ai *ai, double dollars)
     ai->spent = total;
 }
 
+/* What every process of the data dir spent today: the ledger is read again at
+ * most once a second, so another process's spending (ai warm beside a server)
+ * counts against the budget within a second; our own counts at once. */
 double sm_ai_spent_today(sm_ai *ai)
 {
     pthread_mutex_lock(&ai->lock);
+    double t = now_ms();
+    if (ai->ledger[0] && t - ai->ledger_read_ms >= 1000.0) {
+        ai->ledger_read_ms = t;
+        char d[16];
+        today(d);
+        if (strcmp(d, ai->day)) {
+            memcpy(ai->day, d, sizeof(d));
+            ai->spent = 0.0;
+        }
+        double file = sm__ai_spend_read(ai->ledger, ai->day);
+        if (file > ai->spent)
+            ai->spent = file;
+    }
     char d[16];
     today(d);
     double s = strcmp(d, ai->day) ? 0.0 : ai->spent;

@@ -12,6 +12,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <samplemind/ai.h>
+#include <sys/stat.h>
+#include <time.h>
+
 #include "ai/ai_int.h"
 #include "testutil.h"
 
@@ -88,11 +92,43 @@ static void test_spend__other_day_and_bad_files(void **state)
     unlink(lock);
 }
 
+/* A running process sees what another one spends (ai warm beside a server) within
+ * a second, so the daily budget holds across processes. */
+static void test_spend__another_process_counts_within_a_second(void **state)
+{
+    (void)state;
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s", tu_path("spend-dir"));
+    mkdir(dir, 0700);
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/ai-spend.json", dir);
+    unlink(path);
+    sm_ai_opts o = {0};
+    o.ignore_env = true;
+    o.data_dir = dir;
+    sm_ai *ai = sm_ai_new(&o, NULL);
+    assert_non_null(ai);
+    assert_near(sm_ai_spent_today(ai), 0.0, 0.0);
+    char day[16];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+    double total = 0.0;
+    assert_int_equal(sm__ai_spend_add(path, day, 0.0, 3.0, &total), 0); /* the other one */
+    struct timespec ts = {1, 100000000};
+    nanosleep(&ts, NULL);
+    assert_near(sm_ai_spent_today(ai), 3.0, 1e-9);
+    sm_ai_free(ai);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spend__concurrent_processes_lose_nothing),
         cmocka_unit_test(test_spend__other_day_and_bad_files),
+        cmocka_unit_test(test_spend__another_process_counts_within_a_second),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
