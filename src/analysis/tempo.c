@@ -73,9 +73,21 @@
  * struck on every beat of a half-note level (keys on 1 and 3) thus give the
  * full tempo. Only the faster level is considered: melodies move the chroma at
  * half-bars as much as chords do at bar lines, which made the slower level win
- * wrongly on the development seeds.
+ * wrongly on the development seeds. The one exception, HARMONIC RHYTHM: a
+ * level of k beats (k / 4 bars) whose chords change on every other bar line
+ * only is twice too fast, so k / 2 wins when its bar lines stand out from its
+ * half-bars (chord contrast as above, >= 0.05) by at least 1.5 times what the
+ * bar lines of k do from theirs. A melody at its own level moves the chroma at
+ * its half-bars, but its chords still change on every bar line, so the slower
+ * level shows no such contrast. Only with at least 4 bars at the slower level
+ * (k >= 32): 2 bar lines against 2 half-bars do not tell an alternation from
+ * chance (it halved 4-bar melodies wrongly on the development seeds).
  * The loop is accepted when its best phase is within 12 % of a beat of the start
- * (a loop starts on a beat), it sounds to its end (the last onset within 2 beats,
+ * (a loop starts on a beat) — or, for the salience winner itself (not a level
+ * the drum-role or chord rules moved to) with S(k) >= 0.08, when a pulse that
+ * starts within 12 % of a beat of the start sums to 85 % of the best phase's:
+ * syncopated parts (up-strums, off-beat stabs) make the off-beat train about as
+ * strong as the on-beat one, and the loop's start, cut at a beat, decides —, it sounds to its end (the last onset within 2 beats,
  * half a 4/4 bar, of the end, or the last 5 % of the RMS envelope within 20 dB of
  * its peak), at least 2 of its beats and 3 onsets in all are sounded, S(k) >= 0.05,
  * and a clear free pulse (score >= 0.25) agrees: the candidate is within 2 % plus
@@ -112,6 +124,12 @@
  * in that pass (slow attacks place few of them): beats stay on frames. Chord
  * changes come first because a progression's note-change envelope also carries its
  * voicing's inner motion, which read 3:4 levels on the development seeds.
+ * Only a phrase is tried: at least 12 note changes (local maxima of the envelope
+ * >= 0.3, >= 8 frames apart) and the last 5 % within 12 dB of the peak (a melody
+ * loop ends as loud as it plays). A single note's decaying tail shifts the
+ * pitch-class profile too (up to 9 such "changes" and tails of -16 dB or lower on
+ * the development one-shots; melodies 14 or more and -7 dB or higher), and a
+ * one-shot must not get a made-up tempo.
  *
  * HALF/DOUBLE RULE (deliberate; tested in tests/unit/analysis/test_tempo.c):
  *  - A uniform pulse is reported at its own rate. The pulse score of a level that
@@ -181,6 +199,8 @@
 #define LOOP_MIN_S 1.0
 #define QUIET_RMS 3.1623e-4f   /* -70 dBFS, as onset picking */
 #define MIN_SNAPPED 3
+#define ALIGN_FRAC 0.12
+#define ALIGN_NEAR 0.85
 /* The loop prior and level weights (see the top of this file). */
 #define LOOP_PRIOR_CENTRE 110.0
 #define LOOP_PRIOR_SD_OCT 0.8
@@ -207,6 +227,13 @@
 #define CHORD_MIN_SCORE 0.02
 #define CHORD_CONTRAST_MIN 0.05
 #define CHORD_CONTRAST_KEEP 0.0
+#define CHORD_HALVE_RATIO 1.5
+#define CHORD_HALVE_BARS 4
+/* Note changes (see the top of this file). */
+#define NOTE_CHANGE_MIN 0.3f
+#define NOTE_CHANGE_GAP 8
+#define NOTE_MIN_CHANGES 12
+#define NOTE_TAIL_DB (-12.0)
 
 static int analyze(const float *odf, size_t n, const struct sm__onset *on, sm_analysis *a);
 
@@ -673,6 +700,34 @@ static double circ_score_on(const float *om, size_t N, double e2, double sm, int
     return r > 0.0 ? r : 0.0;
 }
 
+/* Sum of om at k equal beats around the loop of N frames from phase ph. */
+static double circ_sum(const float *om, size_t N, int k, size_t ph)
+{
+    double T = (double)N / (double)k;
+    double sum = 0.0;
+    for (int j = 0; j < k; j++)
+        sum += (double)om[(ph + (size_t)lround((double)j * T)) % N];
+    return sum;
+}
+
+/* Whether a pulse of k beats around the loop that starts on a beat (within
+ * ALIGN_FRAC of a beat of the loop's start) sums to at least ALIGN_NEAR of
+ * the best phase's sum: a syncopated part (up-strums, off-beat stabs) can make
+ * the off-beat train as strong as the one on the beat, and the loop's start,
+ * which is cut at a beat, then decides. */
+static bool start_on_beat(const float *om, size_t N, int k, size_t best_ph)
+{
+    double T = (double)N / (double)k;
+    double best = circ_sum(om, N, k, best_ph);
+    long span = lround(ALIGN_FRAC * T);
+    for (long d = -span; d <= span; d++) {
+        long ph = d < 0 ? (long)N + d : d;
+        if (circ_sum(om, N, k, (size_t)ph) >= ALIGN_NEAR * best)
+            return true;
+    }
+    return false;
+}
+
 static double circ_score(const struct work *w, size_t N, int k, size_t *phase)
 {
     return circ_score_on(w->om, N, w->loop_e2, w->loop_sm, k, phase);
@@ -887,6 +942,20 @@ static int tonal_level(const struct work *w, const struct sm__onset *on, size_t 
         if (v > best + (k == c->k ? -CHORD_CONTRAST_KEEP : 0.0)) {
             best = v;
             best_k = k;
+        }
+    }
+    /* Half as fast when the chords change on every other bar line only: the
+     * bar lines of k / 2 beats carry the change and its half-bars do not, by
+     * clearly more than the bar lines of k beats stand out from theirs. */
+    if (best_k == c->k && c->k % (2 * CHORD_BEATS) == 0 &&
+        c->k / (2 * CHORD_BEATS) >= CHORD_HALVE_BARS) {
+        int k = c->k / 2;
+        double bpm = 60.0 * k / dur;
+        if (bpm >= BPM_MIN && (double)N / (double)(k / CHORD_BEATS) >= 2.0 * SM__ONSET_NOV_W) {
+            double slow = chord_contrast(x, N, k / CHORD_BEATS);
+            double own = chord_contrast(x, N, c->k / CHORD_BEATS);
+            if (slow >= CHORD_CONTRAST_MIN && slow >= CHORD_HALVE_RATIO * fmax(own, 0.0))
+                best_k = k;
         }
     }
     sm_free(x);
@@ -1202,6 +1271,27 @@ int sm__tempo_analyze(const float *odf, size_t n, sm_analysis *a)
     return analyze(odf, n, NULL, a);
 }
 
+/* Note changes: local maxima of the note-change envelope of at least
+ * NOTE_CHANGE_MIN, NOTE_CHANGE_GAP frames apart (frame 0, the entry out of
+ * silence, does not count). */
+static size_t note_changes(const struct sm__fvec *nv)
+{
+    size_t count = 0;
+    size_t last = 0;
+    for (size_t t = 1; t + 1 < nv->n; t++) {
+        float v = nv->v[t];
+        if (!(v >= NOTE_CHANGE_MIN) || v < nv->v[t - 1] || v < nv->v[t + 1])
+            continue;
+        if (count > 0 && t - last < NOTE_CHANGE_GAP)
+            continue;
+        if (t < NOTE_CHANGE_GAP)
+            continue;
+        count++;
+        last = t;
+    }
+    return count;
+}
+
 /* NOTE CHANGES (top of this file): the whole analysis again on the note-change
  * envelope of a tonal sound the onset envelope gave no tempo. Returns 1 when it
  * set a tempo, 0 when it did not (a is as the first pass left it), -1 when out
@@ -1210,6 +1300,11 @@ static int note_tempo(const struct sm__onset *o, sm_analysis *a)
 {
     size_t n = o->odf.n;
     if (n == 0 || o->note_nov.n == 0)
+        return 0;
+    /* A melody sounds to its end (as a loop) and changes note several times. */
+    double tail_db = tail_level(a);
+    size_t changes = note_changes(&o->note_nov);
+    if (isnan(tail_db) || tail_db < NOTE_TAIL_DB || changes < NOTE_MIN_CHANGES)
         return 0;
     float *x = sm_calloc(n, sizeof(*x));
     if (!x)
@@ -1356,6 +1451,7 @@ static int analyze(const float *odf, size_t n, const struct sm__onset *on, sm_an
             omx = fmax(omx, (double)w.o[t]);
         }
         loop_choose(&w, N, dur, &lc);
+        int salient_k = lc.k;
         if (on && lc.k) {
             int rc = a->has_key ? tonal_level(&w, on, N, dur, &lc)
                                 : role_level(&w, on, N, dur, &lc);
@@ -1368,7 +1464,9 @@ static int analyze(const float *odf, size_t n, const struct sm__onset *on, sm_an
             double lbpm = 60.0 * lc.k / dur;
             double T = (double)N / (double)lc.k;
             double ph = (double)lc.phase / T;
-            bool aligned_l = ph < 0.12 || ph > 0.88;
+            bool aligned_l = ph < ALIGN_FRAC || ph > 1.0 - ALIGN_FRAC ||
+                             (lc.k == salient_k && lc.score >= LOOP_SHAPED_CONF &&
+                              start_on_beat(w.om, N, lc.k, lc.phase));
             /* The last onset (or strong envelope frame when onsets are unknown). */
             double last = 0.0;
             if (n_on) {
