@@ -12,6 +12,13 @@
 # from /proc, divided by the requests wrk completed) is printed: on a machine shared
 # with other work that is the figure that does not depend on the neighbours. wrk
 # shares the same cores. Every reply must be 200 (non-2xx replies are printed).
+#
+# The same query over and over measures the warm path: the server keeps each
+# row's JSON with its filter index and the full-text matches of recent words.
+# The "varied" runs send a different query each time (a wrk Lua script: random
+# BPM windows, categories and offsets; random pairs of the catalog's 40 path
+# words, 1,600 pairs against 32 cached), so rows are written from the catalog
+# and words go through FTS5 far more often.
 set -euo pipefail
 build=${1:-build}
 work=${2:-$(mktemp -d)}
@@ -54,18 +61,55 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "$auth" "$url/api/v1/audio/file
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 tick=$(getconf CLK_TCK)
 
+cat >"$work/varied.lua" <<'LUA'
+local words = {"kick", "snare", "clap", "hat", "open", "closed", "tom", "perc", "bass", "sub",
+    "808", "synth", "lead", "pad", "keys", "piano", "guitar", "string", "brass", "vox", "vocal",
+    "fx", "riser", "impact", "deep", "dark", "bright", "punchy", "warm", "dusty", "lofi", "house",
+    "techno", "trap", "dnb", "garage", "ambient", "loop", "oneshot", "tape"}
+local cats = {"kick", "snare", "clap", "hihat_closed", "bass", "synth", "pad", "fx", "vocal", "tom"}
+local kind = os.getenv("SM_VARIED") or "filters"
+local n = 0
+function setup(thread)
+    n = n + 1
+    thread:set("seed", n)
+end
+function init(args)
+    math.randomseed(os.time() * 7 + (seed or 0))
+end
+function request()
+    local q
+    if kind == "words" then
+        q = words[math.random(#words)] .. "%20" .. words[math.random(#words)]
+    else
+        local lo = math.random(60, 170)
+        q = string.format("bpm%%3A%d..%d%%20category%%3A%s%%20offset%%3A%d", lo, lo + 10,
+            cats[math.random(#cats)], math.random(0, 20))
+    end
+    return wrk.format("GET", "/api/v1/audio/files?limit=50&q=" .. q)
+end
+LUA
+
 # run QUERY CONNS: one wrk run; prints "rps p50_ms p99_ms cpu_us_per_req bytes_per_reply non2xx"
+# (QUERY "varied:filters" or "varied:words": a different query per request)
 run() {
     local q=$1 c=$2 t=2
     [ "$c" -eq 1 ] && t=1
     local enc
     enc=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$q")
     local u="$url/api/v1/audio/files?q=$enc&limit=50"
-    local bytes
-    bytes=$(curl -s -H "$auth" "$u" | wc -c)
+    local bytes script=()
+    case $q in
+        varied:*)
+            export SM_VARIED=${q#varied:}
+            script=(-s "$work/varied.lua")
+            u=$url
+            bytes=-
+            ;;
+        *) bytes=$(curl -s -H "$auth" "$u" | wc -c) ;;
+    esac
     local c0 c1
     c0=$(cpu_ticks)
-    wrk -t"$t" -c"$c" -d"${dur}s" --latency -H "$auth" "$u" >"$work/wrk.txt" 2>&1 || true
+    wrk -t"$t" -c"$c" -d"${dur}s" --latency -H "$auth" "${script[@]}" "$u" >"$work/wrk.txt" 2>&1 || true
     c1=$(cpu_ticks)
     python3 - "$work/wrk.txt" "$((c1 - c0))" "$tick" "$bytes" <<'PY'
 import re, sys
@@ -86,13 +130,19 @@ PY
 }
 
 queries=("bpm:120..130 category:kick" "category:kick loop:no sort:-bpm" "bpm:120..130"
-         "key:compatible:Am bright:>70 duration:..2" "kick" "dark punchy" "kick bpm:120..130 key:Am")
+         "key:compatible:Am bright:>70 duration:..2" "kick" "dark punchy" "kick bpm:120..130 key:Am"
+         "varied:filters" "varied:words")
 echo "## search over HTTP: $rows rows, limit 50, wrk ${dur}s per run, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| q | conns | req/s | p50 ms | p99 ms | server CPU us/req | reply bytes | non-2xx |"
 echo "|---|---|---|---|---|---|---|---|"
+first=1
 for q in "${queries[@]}"; do
-    run "$q" 1 >/dev/null # warm-up (the first search loads the filter index)
+    if [ $first = 1 ]; then # the first search loads the filter index
+        curl -s -o /dev/null -H "$auth" "$url/api/v1/audio/files?q=kick&limit=1"
+        first=0
+    fi
+    case $q in varied:*) ;; *) run "$q" 1 >/dev/null ;; esac # warm-up
     for c in 1 64; do
         for _ in $(seq "$runs"); do
             read -r rps p50 p99 cpu bytes bad < <(run "$q" "$c")
@@ -101,4 +151,4 @@ for q in "${queries[@]}"; do
     done
 done
 echo
-echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg); server RSS $(awk '/VmRSS/ {print $2 / 1024 " MB"}' /proc/$pid/status)"

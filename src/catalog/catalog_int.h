@@ -42,6 +42,9 @@ typedef int (*sm__fx_row_fn)(const struct sm__fx_row *r, void *ud);
 typedef int (*sm__fx_tag_fn)(const char *tag, int64_t id, void *ud);
 /* An order of the rows: tie true when the row sorts equal to the one before. */
 typedef int (*sm__fx_order_fn)(int64_t id, bool tie, void *ud);
+/* One (term, row) of the full-text index: the term's instances in the row (all
+ * columns); or, with term NULL, one row and its token count (all columns). */
+typedef int (*sm__fx_term_fn)(const char *term, size_t len, int64_t id, int count, void *ud);
 
 struct sm__catalog_backend {
     const char *name;
@@ -105,6 +108,12 @@ struct sm__catalog_backend {
     /* Every answer of row id by task; SM_ENOENT when there is no row id. */
     sm_status (*each_answer)(void *impl, int64_t id, sm_catalog_ai_answer_fn fn, void *ud,
                              sm_error *err);
+    /* The full-text index as stored, for ranking words in memory (NULL when the
+     * backend cannot): fn(term, len, id, count) for every (term, row) in term
+     * (bytes) then id order, then fn(NULL, 0, id, tokens) for every row in id
+     * order; *n_row and *n_token are the totals the relevance uses. */
+    sm_status (*fx_terms)(void *impl, sm__fx_term_fn fn, void *ud, int64_t *n_row,
+                          int64_t *n_token, sm_error *err);
 };
 
 extern const struct sm__catalog_backend sm__catalog_sqlite;

@@ -49,10 +49,42 @@ struct fx_words {
 #define FX_WORDS_MAX_BYTES ((size_t)16 << 20)  /* all slots */
 #define FX_WORDS_MAX_ONE ((size_t)4 << 20)     /* one entry */
 
+/* The full-text index in memory (made on the first search with words): every
+ * term (sorted by bytes) with its rows and instance counts, and every row's
+ * token count, so plain words are matched and ranked as FTS5 and sm_bm25 do
+ * (prefix match of each word, all words in a row, the same BM25 arithmetic)
+ * without a pass through SQLite. */
+struct fx_fts {
+    char *terms;          /* NUL-terminated terms back to back */
+    size_t terms_len;
+    size_t terms_cap;
+    uint32_t *term_at;    /* term t starts at terms + term_at[t] */
+    uint32_t *post_at;    /* term t's rows: [post_at[t], post_at[t + 1]) */
+    size_t n_terms;
+    size_t cap_terms;
+    int64_t *post_id;     /* ascending within a term */
+    uint32_t *post_cnt;
+    size_t n_post;
+    size_t cap_post;
+    int64_t *doc_id;      /* ascending */
+    int32_t *doc_len;
+    size_t n_docs;
+    size_t cap_docs;
+    int32_t *len_by_id;   /* doc_len by id (-1 none), when ids are dense */
+    int64_t max_id;
+    int64_t n_row;
+    int64_t n_token;
+    bool unsorted;        /* terms did not arrive in order: not usable */
+    bool unsorted_posts;  /* some term's rows did not arrive in id order */
+};
+
 /* What searches change in an index they share (behind the const handle). */
 struct fx_mut {
     _Atomic(struct fx_text *) *text;  /* per row, NULL until put */
     atomic_size_t text_bytes;
+    pthread_mutex_t fts_lock;
+    _Atomic(struct fx_fts *) fts;
+    bool fts_unusable;                     /* tried, and the backend cannot */
     pthread_mutex_t perm_lock;
     _Atomic(uint32_t *) perm[SM_QF_COUNT]; /* rows with a value, by value; made on first use */
     size_t perm_n[SM_QF_COUNT];
@@ -90,6 +122,21 @@ struct sm_findex {
     uint32_t key_start[FX_KEYS + 1];
     struct fx_mut *mut;
 };
+
+static void fts_free(struct fx_fts *t)
+{
+    if (!t)
+        return;
+    sm_free(t->terms);
+    sm_free(t->term_at);
+    sm_free(t->post_at);
+    sm_free(t->post_id);
+    sm_free(t->post_cnt);
+    sm_free(t->doc_id);
+    sm_free(t->doc_len);
+    sm_free(t->len_by_id);
+    sm_free(t);
+}
 
 static void words_unref(struct fx_words *w)
 {
@@ -135,6 +182,8 @@ void sm_findex_free(sm_findex *fx)
         for (int f = 0; f < SM_QF_COUNT; f++)
             sm_free(atomic_load(&fx->mut->perm[f]));
         pthread_mutex_destroy(&fx->mut->perm_lock);
+        fts_free(atomic_load(&fx->mut->fts));
+        pthread_mutex_destroy(&fx->mut->fts_lock);
         for (size_t i = 0; fx->mut->text && i < fx->n; i++)
             sm_free(atomic_load(&fx->mut->text[i]));
         sm_free(fx->mut->text);
@@ -359,6 +408,7 @@ sm_findex *sm_findex_load(sm_catalog *cat, sm_error *err)
             fx->mut->text = sm_calloc(fx->n ? fx->n : 1, sizeof(*fx->mut->text));
             pthread_mutex_init(&fx->mut->words_lock, NULL);
             pthread_mutex_init(&fx->mut->perm_lock, NULL);
+            pthread_mutex_init(&fx->mut->fts_lock, NULL);
         }
         if (!fx->mut || !fx->mut->text || build_lookups(fx) != 0)
             rc = sm_error_set(err, SM_ENOMEM, "findex: out of memory");
@@ -588,6 +638,371 @@ static void words_put(const sm_findex *fx, struct fx_words *w)
     pthread_mutex_unlock(&m->words_lock);
 }
 
+static int fts_take(const char *term, size_t len, int64_t id, int count, void *ud)
+{
+    struct fx_fts *t = ud;
+    if (!term) {
+        if (t->n_docs == t->cap_docs) {
+            size_t cap = t->cap_docs ? t->cap_docs * 2 : 4096;
+            GROW(t->doc_id, cap);
+            GROW(t->doc_len, cap);
+            t->cap_docs = cap;
+        }
+        if (t->n_docs && id <= t->doc_id[t->n_docs - 1])
+            t->unsorted = true;
+        t->doc_id[t->n_docs] = id;
+        t->doc_len[t->n_docs] = count;
+        t->n_docs++;
+        return 0;
+    }
+    if (len > UINT32_MAX / 2 || t->terms_len + len + 1 > UINT32_MAX)
+        return -1;
+    const char *last = t->n_terms ? t->terms + t->term_at[t->n_terms - 1] : NULL;
+    if (!last || strcmp(last, term) != 0) {
+        if (last && strcmp(last, term) > 0)
+            t->unsorted = true;
+        if (t->n_terms + 1 >= t->cap_terms) {
+            size_t cap = t->cap_terms ? t->cap_terms * 2 : 4096;
+            GROW(t->term_at, cap);
+            GROW(t->post_at, cap);
+            t->cap_terms = cap;
+        }
+        if (t->terms_len + len + 1 > t->terms_cap) {
+            size_t cap = t->terms_cap ? t->terms_cap * 2 : 65536;
+            while (cap < t->terms_len + len + 1)
+                cap *= 2;
+            GROW(t->terms, cap);
+            t->terms_cap = cap;
+        }
+        memcpy(t->terms + t->terms_len, term, len + 1);
+        t->term_at[t->n_terms] = (uint32_t)t->terms_len;
+        t->post_at[t->n_terms] = (uint32_t)t->n_post;
+        t->terms_len += len + 1;
+        t->n_terms++;
+    } else if (id <= t->post_id[t->n_post - 1]) {
+        t->unsorted_posts = true;
+    }
+    if (t->n_post == t->cap_post) {
+        size_t cap = t->cap_post ? t->cap_post * 2 : 65536;
+        if (cap > UINT32_MAX)
+            return -1;
+        GROW(t->post_id, cap);
+        GROW(t->post_cnt, cap);
+        t->cap_post = cap;
+    }
+    t->post_id[t->n_post] = id;
+    t->post_cnt[t->n_post] = count > 0 ? (uint32_t)count : 0;
+    t->n_post++;
+    return 0;
+}
+
+struct post {
+    int64_t id;
+    uint32_t cnt;
+};
+
+static int post_cmp(const void *a, const void *b)
+{
+    const struct post *x = a;
+    const struct post *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Sort rows[0..n) by id, summing the counts of equal ids. \return the new n. */
+static size_t post_merge(struct post *rows, size_t n)
+{
+    qsort(rows, n, sizeof(*rows), post_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k && rows[k - 1].id == rows[i].id)
+            rows[k - 1].cnt += rows[i].cnt;
+        else
+            rows[k++] = rows[i];
+    }
+    return k;
+}
+
+/* The in-memory full-text index (made on first use), or NULL when the backend
+ * cannot give it (words then go through the backend). */
+static const struct fx_fts *fts_get(const sm_findex *fx, const struct sm__catalog_backend *be,
+                                    void *impl)
+{
+    struct fx_mut *m = fx->mut;
+    struct fx_fts *t = atomic_load_explicit(&m->fts, memory_order_acquire);
+    if (t || !be->fx_terms)
+        return t;
+    pthread_mutex_lock(&m->fts_lock);
+    t = atomic_load_explicit(&m->fts, memory_order_relaxed);
+    if (!t && !m->fts_unusable) {
+        t = sm_calloc(1, sizeof(*t));
+        sm_error err = SM_ERROR_INIT;
+        bool ok = t && be->fx_terms(impl, fts_take, t, &t->n_row, &t->n_token, &err) == SM_OK &&
+                  !t->unsorted;
+        if (ok && t->n_terms + 1 > t->cap_terms) {
+            void *g = sm_realloc(t->post_at, (t->n_terms + 1) * sizeof(uint32_t));
+            ok = g != NULL;
+            if (g)
+                t->post_at = g;
+        }
+        if (ok)
+            t->post_at[t->n_terms] = (uint32_t)t->n_post;
+        for (size_t k = 0; ok && t->unsorted_posts && k < t->n_terms; k++) {
+            /* Rows of a term out of id order: sort them, summing repeats. */
+            size_t a = t->post_at[k];
+            size_t n = t->post_at[k + 1] - a;
+            struct post *rows = sm_malloc((n ? n : 1) * sizeof(*rows));
+            ok = rows != NULL;
+            for (size_t i = 0; ok && i < n; i++)
+                rows[i] = (struct post){t->post_id[a + i], t->post_cnt[a + i]};
+            size_t kept = ok ? post_merge(rows, n) : 0;
+            for (size_t i = 0; ok && i < n; i++) {
+                /* Merged-away slots become id -1 entries with no instances:
+                 * they sort first and are skipped by fts_list. */
+                t->post_id[a + i] = i < n - kept ? -1 : rows[i - (n - kept)].id;
+                t->post_cnt[a + i] = i < n - kept ? 0 : rows[i - (n - kept)].cnt;
+            }
+            sm_free(rows);
+        }
+        int64_t max_id = t && t->n_docs ? t->doc_id[t->n_docs - 1] : 0;
+        if (ok && t->n_docs && t->doc_id[0] >= 0 && max_id <= (int64_t)(4 * t->n_docs + 1024)) {
+            t->len_by_id = sm_malloc(((size_t)max_id + 1) * sizeof(int32_t));
+            if (t->len_by_id) {
+                for (int64_t i = 0; i <= max_id; i++)
+                    t->len_by_id[i] = -1;
+                for (size_t i = 0; i < t->n_docs; i++)
+                    t->len_by_id[t->doc_id[i]] = t->doc_len[i];
+                t->max_id = max_id;
+            }
+        }
+        if (ok) {
+            atomic_store_explicit(&m->fts, t, memory_order_release);
+        } else {
+            fts_free(t);
+            t = NULL;
+            m->fts_unusable = true;
+        }
+    }
+    pthread_mutex_unlock(&m->fts_lock);
+    return t;
+}
+
+static int64_t fts_doc_len(const struct fx_fts *t, int64_t id)
+{
+    if (t->len_by_id)
+        return id >= 0 && id <= t->max_id ? t->len_by_id[id] : -1;
+    size_t lo = 0;
+    size_t hi = t->n_docs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->doc_id[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < t->n_docs && t->doc_id[lo] == id ? t->doc_len[lo] : -1;
+}
+
+/* One word's rows: those with a term that starts with the word. */
+struct fts_list {
+    const int64_t *id;
+    const uint32_t *cnt;
+    size_t n;
+    struct post *own;   /* when several terms were merged (new) */
+    size_t at;          /* cursor of the intersection */
+};
+
+/* \return 0, or -1 when out of memory. */
+static int fts_list(const struct fx_fts *t, const char *prefix, struct fts_list *l)
+{
+    memset(l, 0, sizeof(*l));
+    size_t plen = strlen(prefix);
+    size_t lo = 0;
+    size_t hi = t->n_terms;
+    while (lo < hi) { /* first term >= prefix */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(t->terms + t->term_at[mid], prefix) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t first = lo;
+    hi = t->n_terms;
+    while (lo < hi) { /* first term past the prefix */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strncmp(t->terms + t->term_at[mid], prefix, plen) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t a = first < lo ? t->post_at[first] : 0;
+    size_t b = first < lo ? t->post_at[lo] : 0;
+    if (lo - first <= 1 && !t->unsorted_posts) {
+        l->id = t->post_id + a;
+        l->cnt = t->post_cnt + a;
+        l->n = b - a;
+        return 0;
+    }
+    l->own = sm_malloc((b > a ? b - a : 1) * sizeof(*l->own));
+    if (!l->own)
+        return -1;
+    size_t n = 0;
+    for (size_t i = a; i < b; i++)
+        if (t->post_cnt[i] > 0)
+            l->own[n++] = (struct post){t->post_id[i], t->post_cnt[i]};
+    l->n = post_merge(l->own, n);
+    return 0;
+}
+
+static int64_t fts_list_id(const struct fts_list *l, size_t i)
+{
+    return l->own ? l->own[i].id : l->id[i];
+}
+
+static uint32_t fts_list_cnt(const struct fts_list *l, size_t i)
+{
+    return l->own ? l->own[i].cnt : l->cnt[i];
+}
+
+/* q's words matched and ranked in memory, as the backend's fx_words does with
+ * FTS5 (a word W is the query "W"*; every word must match; the relevance is
+ * sm_bm25's). \return 1 with the results in w, 0 when a word is not plain ASCII
+ * letters and digits (FTS5 must tokenise it), -1 when out of memory. */
+static int fts_words(const struct fx_fts *t, const sm_query *q, struct fx_words *w)
+{
+    if (q->n_words == 0 || q->n_words > 64)
+        return 0;
+    for (size_t i = 0; i < q->n_words; i++) {
+        const char *p = q->words[i];
+        if (!*p || strlen(p) > 256)
+            return 0;
+        for (; *p; p++) {
+            unsigned char c = (unsigned char)*p;
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+                return 0;
+        }
+    }
+    struct fts_list lists[64];
+    double idf[64];
+    size_t nl = 0;
+    int rc = 1;
+    for (size_t i = 0; i < q->n_words && rc == 1; i++) {
+        char word[257];
+        size_t k = 0;
+        for (const char *p = q->words[i]; *p; p++)
+            word[k++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+        word[k] = '\0';
+        if (fts_list(t, word, &lists[nl]) != 0) {
+            rc = -1;
+            break;
+        }
+        int64_t n_hit = (int64_t)lists[nl].n;
+        double v = log(((double)(t->n_row - n_hit) + 0.5) / ((double)n_hit + 0.5));
+        if (v <= 0.0)
+            v = 1e-6;
+        idf[nl] = v;
+        nl++;
+    }
+    /* Rows in every list (all ascend by id): walk the shortest; the others are
+     * tested through a bitmap of their ids (no branch to mispredict per row),
+     * and searched only for the rows in all of them. */
+    size_t drive = 0;
+    for (size_t j = 1; j < nl; j++)
+        if (lists[j].n < lists[drive].n)
+            drive = j;
+    uint64_t *bits[64] = {NULL};
+    size_t words = t->len_by_id ? ((size_t)t->max_id + 64) / 64 : 0;
+    for (size_t j = 0; rc == 1 && words && j < nl; j++) {
+        if (j == drive)
+            continue;
+        bits[j] = sm_calloc(words, sizeof(uint64_t));
+        if (!bits[j]) {
+            rc = -1;
+            break;
+        }
+        for (size_t i = 0; i < lists[j].n; i++) {
+            int64_t id = fts_list_id(&lists[j], i);
+            if (id >= 0 && id <= t->max_id)
+                bits[j][id >> 6] |= 1ull << (id & 63);
+        }
+    }
+    size_t cap = 0;
+    const double k1 = 1.2;
+    const double b = 0.75;
+    double avgdl = (double)t->n_token / (double)t->n_row;
+    double freq[64];
+    const struct fts_list *dl_list = &lists[drive];
+    for (size_t i = 0; rc == 1 && nl > 0 && i < dl_list->n; i++) {
+        int64_t id = fts_list_id(dl_list, i);
+        if (id < 0)
+            continue;
+        bool all = true;
+        for (size_t j = 0; j < nl && all && words; j++)
+            if (j != drive)
+                all = id <= t->max_id && ((bits[j][id >> 6] >> (id & 63)) & 1u);
+        if (!all)
+            continue;
+        freq[drive] = (double)fts_list_cnt(dl_list, i);
+        for (size_t j = 0; j < nl && all; j++) {
+            if (j == drive)
+                continue;
+            struct fts_list *l = &lists[j];
+            size_t lo = l->at; /* ids ascend: search from the last match on */
+            size_t hi = l->n;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (fts_list_id(l, mid) < id)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            l->at = lo;
+            all = lo < l->n && fts_list_id(l, lo) == id;
+            if (all)
+                freq[j] = (double)fts_list_cnt(l, lo);
+        }
+        if (!all)
+            continue;
+        int64_t len = fts_doc_len(t, id);
+        if (len < 0) { /* a row without a size: FTS5 would read it from the row */
+            rc = 0;
+            break;
+        }
+        if (w->n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            int64_t *ni = sm_realloc(w->ids, cap * sizeof(int64_t));
+            if (ni)
+                w->ids = ni;
+            double *ns = sm_realloc(w->score, cap * sizeof(double));
+            if (ns)
+                w->score = ns;
+            if (!ni || !ns) {
+                rc = -1;
+                break;
+            }
+        }
+        /* sm_bm25 (sqlite.c), operation for operation, phrases in query order. */
+        double dl = (double)len;
+        double score = 0.0;
+        for (size_t j = 0; j < nl; j++)
+            score += idf[j] * ((freq[j] * (k1 + 1.0)) / (freq[j] + k1 * (1 - b + b * dl / avgdl)));
+        w->ids[w->n] = id;
+        w->score[w->n] = -1.0 * score;
+        w->n++;
+    }
+    for (size_t j = 0; j < nl; j++) {
+        sm_free(lists[j].own);
+        sm_free(bits[j]);
+    }
+    if (rc != 1) {
+        sm_free(w->ids);
+        sm_free(w->score);
+        w->ids = NULL;
+        w->score = NULL;
+        w->n = 0;
+    }
+    return rc;
+}
+
 /* The full-text matches of q's words: from the cache, or from the backend (and
  * then cached when scored). A new reference (words_unref), or NULL with rc. */
 static struct fx_words *words_find(const sm_findex *fx, const struct sm__catalog_backend *be,
@@ -612,8 +1027,20 @@ static struct fx_words *words_find(const sm_findex *fx, const struct sm__catalog
     }
     atomic_init(&w->refs, 1);
     w->key = key;
-    *rc = be->fx_words(impl, fx->text, q, NULL, 0, &w->ids, want_scores ? &w->score : NULL,
-                       &w->n, err);
+    const struct fx_fts *t = fts_get(fx, be, impl);
+    int got = t ? fts_words(t, q, w) : 0;
+    if (got < 0) {
+        words_unref(w);
+        *rc = sm_error_set(err, SM_ENOMEM, "findex: out of memory");
+        return NULL;
+    }
+    if (got > 0) {
+        want_scores = true; /* ranked anyway: worth keeping */
+        *rc = SM_OK;
+    } else {
+        *rc = be->fx_words(impl, fx->text, q, NULL, 0, &w->ids,
+                           want_scores ? &w->score : NULL, &w->n, err);
+    }
     if (*rc != SM_OK) {
         words_unref(w);
         return NULL;

@@ -2195,6 +2195,91 @@ static sm_status db_fx_words(void *impl, const void *state, const sm_query *q,
     return rc;
 }
 
+/* The full-text index for sm_findex's in-memory ranking: the instances from an
+ * fts5vocab table (term, doc order; counted per row here) and the token count of
+ * every row from the docsize table, as sm_bm25 reads them. */
+static sm_status db_fx_terms(void *impl, sm__fx_term_fn fn, void *ud, int64_t *n_row,
+                             int64_t *n_token, sm_error *err)
+{
+    struct db *d = impl;
+    *n_row = 0;
+    *n_token = 0;
+    if (sqlite3_exec(d->h,
+                     "CREATE VIRTUAL TABLE IF NOT EXISTS temp.sm_fts_instance USING "
+                     "fts5vocab(main, samples_fts, instance)",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        return fail(d, err, "opening the search index's terms");
+    sqlite3_stmt *st = prep(d, "SELECT term, doc FROM temp.sm_fts_instance", err);
+    if (!st)
+        return err ? err->code : SM_EIO;
+    sm_status rc = SM_OK;
+    char *term = NULL;
+    size_t len = 0;
+    size_t cap = 0;
+    int64_t doc = 0;
+    int count = 0;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_blob(st, 0);
+        size_t tl = (size_t)sqlite3_column_bytes(st, 0);
+        int64_t id = sqlite3_column_int64(st, 1);
+        if (count > 0 && id == doc && tl == len && (!tl || !memcmp(t, term, tl))) {
+            count++;
+            continue;
+        }
+        if (count > 0 && fn(term, len, doc, count, ud) != 0) {
+            rc = sm_error_set(err, SM_ENOMEM, "catalog: out of memory");
+            break;
+        }
+        if (tl + 1 > cap) {
+            char *nt = sm_realloc(term, tl + 64);
+            if (!nt) {
+                rc = sm_error_set(err, SM_ENOMEM, "catalog: out of memory");
+                break;
+            }
+            term = nt;
+            cap = tl + 64;
+        }
+        if (tl)
+            memcpy(term, t, tl);
+        term[tl] = '\0';
+        len = tl;
+        doc = id;
+        count = 1;
+    }
+    if (rc == SM_OK && r != SQLITE_DONE)
+        rc = fail(d, err, "reading the search index's terms");
+    if (rc == SM_OK && count > 0 && fn(term, len, doc, count, ud) != 0)
+        rc = sm_error_set(err, SM_ENOMEM, "catalog: out of memory");
+    sqlite3_finalize(st);
+    sm_free(term);
+    st = rc == SM_OK ? prep(d, "SELECT id, sz FROM samples_fts_docsize ORDER BY id", err) : NULL;
+    if (rc == SM_OK && !st)
+        rc = err ? err->code : SM_EIO;
+    while (rc == SM_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *b = sqlite3_column_blob(st, 1);
+        size_t bytes = (size_t)sqlite3_column_bytes(st, 1);
+        int64_t total = 0;
+        size_t off = 0;
+        while (b && off < bytes) {
+            uint64_t v = 0;
+            size_t used = get_varint(b + off, bytes - off, &v);
+            if (used == 0)
+                break;
+            total += (int64_t)v;
+            off += used;
+        }
+        (*n_row)++;
+        *n_token += total;
+        if (fn(NULL, 0, sqlite3_column_int64(st, 0), (int)total, ud) != 0)
+            rc = sm_error_set(err, SM_ENOMEM, "catalog: out of memory");
+    }
+    if (rc == SM_OK && r != SQLITE_DONE)
+        rc = fail(d, err, "reading the search index's sizes");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 const struct sm__catalog_backend sm__catalog_sqlite = {
     .name = "sqlite",
     .open = db_open,
@@ -2232,4 +2317,5 @@ const struct sm__catalog_backend sm__catalog_sqlite = {
     .fx_words = db_fx_words,
     .put_answer = sm__sqlite_put_answer,
     .each_answer = sm__sqlite_each_answer,
+    .fx_terms = db_fx_terms,
 };

@@ -760,6 +760,10 @@ static void test_catalog__findex_matches_sql(void **state)
         "bright:<1 warm:<=50", "note:C2", "tag:fav bpm:>100", "tag:vintage category:kick",
         "missing:yes bpm:..100", "missing:any key:Am sort:-key", "lufs:..-100",
         "kick category:kick", "deep bpm:>100 sort:-bpm", "kick dark offset:2 limit:3",
+        /* Words ranked in memory: prefixes over one and many terms, case, repeats,
+         * tag words, digits, no match; and words FTS5 must tokenise itself. */
+        "dee", "x8", "KICK", "kick kick", "vintage dark", "fav", "0", "00 kick", "1",
+        "zzz", "kick zzz", "d p", "kick-deep", "deep_kick", "\xc3\xa9t\xc3\xa9",
     };
     /* Twice: the second time the words come from the index's cache. */
     for (int round = 0; round < 2; round++)
