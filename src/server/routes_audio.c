@@ -298,6 +298,7 @@ struct page {
     struct sm_sbuf b;
     size_t limit;    /* rows to write; one more was asked for, to know of a next page */
     size_t count;    /* rows written */
+    size_t total;    /* matches of the query, before offset and limit */
     bool more;       /* there is a next page */
 };
 
@@ -318,7 +319,7 @@ static sm_status page_from_index(const sm_findex *fx, sm_catalog *cat, const sm_
 {
     sm_findex_hit *hits = NULL;
     size_t n = 0;
-    sm_status rc = sm_findex_page(fx, cat, q, &hits, &n, NULL, err);
+    sm_status rc = sm_findex_page(fx, cat, q, &hits, &n, &pg->total, err);
     if (rc != SM_OK)
         return rc;
     pg->more = n > pg->limit;
@@ -354,12 +355,17 @@ static sm_status page_from_index(const sm_findex *fx, sm_catalog *cat, const sm_
     return rc;
 }
 
-/* The page through SQL (sm_catalog_search: the same rows as the index). */
+/* The page through SQL (sm_catalog_search: the same rows as the index; the
+ * total from sm_catalog_search_ids). */
 static sm_status page_from_sql(sm_catalog *cat, const sm_query *q, struct page *pg,
                                sm_error *err)
 {
     sm_sample_list hits = SM_SAMPLE_LIST_INIT;
-    sm_status rc = sm_catalog_search(cat, q, &hits, err);
+    int64_t *ids = NULL;
+    sm_status rc = sm_catalog_search_ids(cat, q, &ids, &pg->total, err);
+    sm_free(ids);
+    if (rc == SM_OK)
+        rc = sm_catalog_search(cat, q, &hits, err);
     if (rc == SM_OK) {
         pg->more = hits.n > pg->limit;
         struct sm_sbuf one = SM_SBUF_INIT;
@@ -441,7 +447,7 @@ static int files_search(sm_req *req, void *ud)
         sm__sbuf_release(&a.text);
         return SM_SRV_DONE;
     }
-    struct page pg = {SM_SBUF_INIT, (size_t)limit, 0, false};
+    struct page pg = {SM_SBUF_INIT, (size_t)limit, 0, 0, false};
     ADD_LIT(&pg.b, "{\"items\":[");
     sm_status rc = SM_EINTERNAL;
     if (fx_acquire(srv, cat) == SM_OK) {
@@ -462,6 +468,8 @@ static int files_search(sm_req *req, void *ud)
     }
     ADD_LIT(&pg.b, "],\"count\":");
     sm__sbuf_add_int(&pg.b, (long long)pg.count);
+    ADD_LIT(&pg.b, ",\"total\":");
+    sm__sbuf_add_int(&pg.b, (long long)pg.total);
     ADD_LIT(&pg.b, ",\"limit\":");
     sm__sbuf_add_int(&pg.b, limit);
     if (pg.more) {

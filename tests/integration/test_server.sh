@@ -186,6 +186,21 @@ expect "bad job id 400" 400 invalid_argument
 req GET "$B/api/v1/audio/files?q=kick" -H "$MH"
 expect "search kick" 200
 check "search finds the kick" json "assert any(i['path'].endswith('/kick.wav') for i in d['items']), d"
+check "search total counts every match" python3 - "$B" "$member" <<'EOF'
+import json, sys, urllib.request
+base, tok = sys.argv[1], sys.argv[2]
+def get(url):
+    r = urllib.request.Request(url, headers={"Authorization": "Bearer " + tok})
+    return json.load(urllib.request.urlopen(r))
+everything = get(base + "/api/v1/audio/files?limit=1000")
+page = get(base + "/api/v1/audio/files?limit=2")
+assert everything["total"] == everything["count"] == len(everything["items"]) >= 6, everything
+assert page["total"] == everything["total"] and page["count"] == 2, page
+kick = get(base + "/api/v1/audio/files?q=kick&limit=1")
+assert kick["total"] == len(get(base + "/api/v1/audio/files?q=kick&limit=1000")["items"]) >= 1, kick
+none = get(base + "/api/v1/audio/files?q=nosuchword")
+assert none["total"] == 0 and none["items"] == [], none
+EOF
 req GET "$B/api/v1/audio/files?category=kick" -H "$MH"
 expect "filter parameter" 200
 check "category filter" json "assert d['items'] and all(i['category'] == 'kick' for i in d['items'])"
