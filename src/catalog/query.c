@@ -21,6 +21,7 @@
 
 #include "analysis/key.h"
 #include "catalog/catalog_int.h"
+#include "util/text.h"
 #include "util/utf8.h"
 
 static const char *const field_names[SM_QF_COUNT] = {
@@ -125,30 +126,6 @@ static const struct {
     {"relevance", SM_SORT_RELEVANCE}, {"path", SM_SORT_PATH},         {"name", SM_SORT_NAME},
     {"id", SM_SORT_ID},               {"key", SM_SORT_KEY},           {"category", SM_SORT_CATEGORY},
 };
-
-/* Levenshtein distance of two short ASCII strings (99 when too long). */
-static size_t edit_distance(const char *a, size_t la, const char *b)
-{
-    size_t lb = strlen(b);
-    if (la > 31 || lb > 31)
-        return 99;
-    size_t d[32][32];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        for (size_t j = 1; j <= lb; j++) {
-            size_t sub = d[i - 1][j - 1] +
-                         (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
-            size_t del = d[i - 1][j] + 1;
-            size_t ins = d[i][j - 1] + 1;
-            size_t m = sub < del ? sub : del;
-            d[i][j] = m < ins ? m : ins;
-        }
-    }
-    return d[la][lb];
-}
 
 /* ----------------------------------------------------------------- parser --- */
 
@@ -418,7 +395,8 @@ static sm_status parse_categories(struct parser *p, const char *val, size_t vpos
             const char *best = NULL;
             size_t bestd = 3;
             for (int i = 0; i < SM_CAT_COUNT; i++) {
-                size_t dd = edit_distance(item, len, sm_category_name(i));
+                const char *name = sm_category_name(i);
+                size_t dd = sm__edit_distance(item, len, name, strlen(name));
                 if (dd < bestd) {
                     bestd = dd;
                     best = sm_category_name(i);
@@ -615,7 +593,7 @@ static sm_status token(struct parser *p)
     const char *best = NULL;
     size_t bestd = 3;
     for (size_t i = 0; i < N_FILTERS; i++) {
-        size_t d = edit_distance(t, nl, filters[i].name);
+        size_t d = sm__edit_distance(t, nl, filters[i].name, strlen(filters[i].name));
         if (d < bestd) {
             bestd = d;
             best = filters[i].name;

@@ -9,6 +9,7 @@
 #include <samplemind/version.h>
 
 #include "cli.h"
+#include "util/text.h"
 
 static int cmd_version(struct sm_cli *cli, int argc, char **argv);
 static int cmd_help(struct sm_cli *cli, int argc, char **argv);
@@ -125,30 +126,6 @@ static int cmd_help(struct sm_cli *cli, int argc, char **argv)
     return SM_EXIT_OK;
 }
 
-/* Levenshtein distance, for "did you mean". */
-static size_t distance(const char *a, const char *b)
-{
-    size_t la = strlen(a);
-    size_t lb = strlen(b);
-    if (la > 31 || lb > 31)
-        return 99;
-    size_t d[32][32];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        for (size_t j = 1; j <= lb; j++) {
-            size_t sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            size_t del = d[i - 1][j] + 1;
-            size_t ins = d[i][j - 1] + 1;
-            size_t m = sub < del ? sub : del;
-            d[i][j] = m < ins ? m : ins;
-        }
-    }
-    return d[la][lb];
-}
-
 static void log_to_stderr(sm_log_level level, const char *msg, void *userdata)
 {
     (void)userdata;
@@ -244,7 +221,8 @@ int main(int argc, char **argv)
             const char *best = NULL;
             size_t bestd = 3;
             for (size_t i = 0; i < N_COMMANDS; i++) {
-                size_t d = distance(rest[0], commands[i].name);
+                const char *name = commands[i].name;
+                size_t d = sm__edit_distance(rest[0], strlen(rest[0]), name, strlen(name));
                 if (d < bestd) {
                     bestd = d;
                     best = commands[i].name;
