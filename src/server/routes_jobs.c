@@ -1,10 +1,16 @@
 /* POST /api/v1/library/scan and GET /api/v1/jobs/{id}: scans run as jobs on a
  * thread of their own (sm_scan_run brings its analysis pool), and the request
- * returns at once with the job. Jobs live in memory for the life of the server. */
+ * returns at once with the job. The records of the last MAX_JOBS jobs are kept
+ * in DATA_DIR/jobs.json (written when a job starts and when it ends), so a
+ * restarted server still answers for them; a job the server stopped during (a
+ * crash) reads as failed, "interrupted". */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <samplemind/alloc.h>
 #include <samplemind/catalog.h>
@@ -35,10 +41,12 @@ struct sm_scan_job {
     int64_t finished;
     pthread_t thread;
     bool joinable;
+    json_t *saved;      /* a job of an earlier run of the server: its record */
 };
 
 static void job_free(struct sm_scan_job *j)
 {
+    json_decref(j->saved);
     for (size_t i = 0; i < j->n_roots; i++)
         sm_free(j->roots[i]);
     sm_free(j->roots);
@@ -53,6 +61,105 @@ static void on_progress(const sm_scan_progress *p, void *ud)
     j->progress.current = NULL;
     snprintf(j->current, sizeof(j->current), "%s", p->current ? p->current : "");
     pthread_mutex_unlock(&j->srv->job_lock);
+}
+
+static json_t *job_json(const struct sm_scan_job *j);
+
+/* Write every job's record to DATA_DIR/jobs.json (a new file renamed over the old
+ * one); call with job_lock held. A failure is logged: the jobs still answer from
+ * memory. */
+static void jobs_save(sm_srv *srv)
+{
+    json_t *list = json_array();
+    for (const struct sm_scan_job *j = srv->jobs_list; list && j; j = j->next)
+        json_array_append_new(list, job_json(j));
+    json_t *doc = json_pack("{s:I,s:o}", "next_id", (json_int_t)srv->next_job, "jobs", list);
+    char path[4200];
+    char tmp[4300];
+    snprintf(path, sizeof(path), "%s/jobs.json", srv->cfg.data_dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    int fd = doc ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    bool ok = f && json_dumpf(doc, f, JSON_COMPACT) == 0 && fputc('\n', f) != EOF &&
+              fflush(f) == 0 && fsync(fileno(f)) == 0;
+    if (f)
+        ok = fclose(f) == 0 && ok;
+    else if (fd >= 0)
+        close(fd);
+    if (ok && rename(tmp, path) != 0)
+        ok = false;
+    if (!ok) {
+        sm__srv_log("warning", "could not write %s: %s", path,
+                    doc ? strerror(errno) : "out of memory");
+        unlink(tmp);
+    }
+    json_decref(doc);
+}
+
+static int state_of(const char *name)
+{
+    for (int i = 0; name && i < (int)(sizeof(state_names) / sizeof(state_names[0])); i++)
+        if (!strcmp(name, state_names[i]))
+            return i;
+    return -1;
+}
+
+/* The jobs of earlier runs, from DATA_DIR/jobs.json (before the server serves). */
+static void jobs_restore(sm_srv *srv)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/jobs.json", srv->cfg.data_dir);
+    json_error_t jerr;
+    json_t *doc = json_load_file(path, 0, &jerr);
+    if (!doc) {
+        if (access(path, F_OK) == 0)
+            sm__srv_log("warning", "%s is not readable JSON (%s): earlier jobs are forgotten",
+                        path, jerr.text);
+        return;
+    }
+    json_t *list = json_object_get(doc, "jobs");
+    json_t *next = json_object_get(doc, "next_id");
+    if (json_is_integer(next) && json_integer_value(next) > srv->next_job)
+        srv->next_job = json_integer_value(next);
+    struct sm_scan_job **tail = &srv->jobs_list;
+    while (*tail)
+        tail = &(*tail)->next;
+    size_t i;
+    json_t *rec;
+    size_t kept = 0;
+    json_array_foreach(list, i, rec)
+    {
+        json_t *id = json_object_get(rec, "id");
+        int state = state_of(json_string_value(json_object_get(rec, "state")));
+        if (kept >= MAX_JOBS || !json_is_integer(id) || json_integer_value(id) <= 0 || state < 0)
+            continue;
+        struct sm_scan_job *j = sm_calloc(1, sizeof(*j));
+        json_t *copy = j ? json_deep_copy(rec) : NULL;
+        if (!copy) {
+            sm_free(j);
+            break;
+        }
+        if (state == JOB_QUEUED || state == JOB_RUNNING) {
+            /* This server stopped before the job ended (a crash): it never will. */
+            state = JOB_FAILED;
+            json_object_set_new(copy, "state", json_string("failed"));
+            json_object_set_new(copy, "phase", json_null());
+            json_object_del(copy, "current");
+            json_object_set_new(copy, "error",
+                                json_pack("{s:s,s:s}", "code", "interrupted", "message",
+                                          "the server stopped before the job finished"));
+        }
+        j->srv = srv;
+        j->id = json_integer_value(id);
+        j->state = state;
+        j->saved = copy;
+        if (j->id > srv->next_job)
+            srv->next_job = j->id;
+        *tail = j;
+        tail = &j->next;
+        kept++;
+    }
+    json_decref(doc);
 }
 
 static void *job_run(void *arg)
@@ -101,6 +208,7 @@ static void *job_run(void *arg)
         j->progress.current = NULL;
         j->state = result.interrupted ? JOB_CANCELLED : JOB_DONE;
     }
+    jobs_save(srv);
     pthread_mutex_unlock(&srv->job_lock);
     sm__srv_log("info", "scan job %lld %s: %zu found, %zu analyzed, %zu failed", (long long)j->id,
                 state_names[j->state], result.found, result.analyzed, result.failed);
@@ -110,6 +218,8 @@ static void *job_run(void *arg)
 /* The job as JSON; call with job_lock held. */
 static json_t *job_json(const struct sm_scan_job *j)
 {
+    if (j->saved)
+        return json_deep_copy(j->saved);
     const sm_scan_progress *p = &j->progress;
     static const char *const phases[] = {"walking", "analyzing", "finishing", "done"};
     json_t *roots = json_array();
@@ -305,6 +415,7 @@ static int scan_start(sm_req *req, void *ud)
         j->joinable = true;
     }
     json_t *o = job_json(j);
+    jobs_save(srv);
     pthread_mutex_unlock(&srv->job_lock);
     char loc[64];
     snprintf(loc, sizeof(loc), "/api/v1/jobs/%lld", (long long)j->id);
@@ -352,6 +463,8 @@ void sm__scanjobs_stop(sm_srv *srv)
 
 int sm__routes_jobs(sm_srv *srv)
 {
+    if (srv->jobs) /* a server about to serve (not --routes): its earlier jobs */
+        jobs_restore(srv);
     return sm__srv_route(srv, "POST", "/api/v1/library/scan", SM_ROUTE_ADMIN, scan_start, NULL,
                          "Start a scan of configured library roots (admin) -> job") ||
            sm__srv_route(srv, "GET", "/api/v1/jobs/{id}", 0, job_get, NULL,

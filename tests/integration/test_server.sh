@@ -471,7 +471,7 @@ err_is rate_limited && ok "429 JSON error" || not_ok "429 JSON error"
 key2=$(python3 -c "import json; print(json.load(open('$tmp/key2'))['key'])")
 codes=""
 for _ in 1 2 3 4 5; do
-    code=$(curl -s -o /dev/null -D "$tmp/hdr" -w '%{http_code}' -H "Authorization: Bearer $key2" "$R/api/v1/jobs/1")
+    code=$(curl -s -o /dev/null -D "$tmp/hdr" -w '%{http_code}' -H "Authorization: Bearer $key2" "$R/api/v1/jobs/999999")
     codes="$codes $code"
 done
 check "API rate limit per token ($codes)" test "$codes" = " 404 404 404 429 429"
@@ -540,6 +540,73 @@ for (m, p) in routes:
     op = doc["paths"][p][m]
     assert op.get("summary") and op.get("responses"), (m, p)
 EOF
+
+# ---------------------------------------------------------------- jobs survive a restart ---
+jdata="$tmp/jobs-data"
+mkdir -p "$jdata"
+printf 'jobs-pass-123456\n' | "$bin" --data-dir "$jdata" user add jadmin --role admin --password-stdin >/dev/null
+jkey=$("$bin" --data-dir "$jdata" apikey create jadmin k | python3 -c 'import json, sys; print(json.load(sys.stdin)["key"])')
+JK="Authorization: Bearer $jkey"
+jobs_server() { # jobs_server NAME: a server over the jobs data dir; sets $J
+    start "$1" --data-dir "$jdata" --db "sqlite://$tmp/jobs.db" --roots "$lib" --access-log off
+    eval "J=\$url_$1"
+}
+wait_job() { # wait_job ID: until the job ends; body in $tmp/body
+    for _ in $(seq 1 300); do
+        req GET "$J/api/v1/jobs/$1" -H "$JK"
+        case $(json "print(d['job']['state'])" 2>/dev/null) in done | failed | cancelled) return ;; esac
+        sleep 0.05
+    done
+}
+jobs_server jobs1
+req POST "$J/api/v1/library/scan" -H "$JK" -H 'Content-Type: application/json' --data '{}'
+expect "jobs: scan starts" 202
+jid=$(json "print(d['job']['id'])")
+wait_job "$jid"
+cp "$tmp/body" "$tmp/job-before"
+check "jobs: the scan is done" json "assert d['job']['state'] == 'done', d"
+check "jobs: the record is in the data dir" test -s "$jdata/jobs.json"
+kill -TERM "$pid_jobs1"
+wait "$pid_jobs1"
+jobs_server jobs2
+req GET "$J/api/v1/jobs/$jid" -H "$JK"
+expect "jobs: a finished job survives a restart" 200
+check "jobs: same record after the restart" python3 -c "
+import json; a = json.load(open('$tmp/job-before'))['job']; b = json.load(open('$tmp/body'))['job']
+assert a == b and b['counts']['found'] >= 6, (a, b)"
+req GET "$J/api/v1/jobs/$((jid + 1))" -H "$JK"
+expect "jobs: no job after the last one" 404 not_found
+req POST "$J/api/v1/library/scan" -H "$JK" -H 'Content-Type: application/json' --data '{}'
+expect "jobs: a scan after the restart" 202
+jid2=$(json "print(d['job']['id'])")
+check "jobs: ids go on after the restart ($jid2 > $jid)" test "$jid2" -gt "$jid"
+wait_job "$jid2"
+kill -TERM "$pid_jobs2"
+wait "$pid_jobs2"
+# A job the server never finished (it crashed) reads as failed, interrupted.
+python3 - "$jdata/jobs.json" "$jid2" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for j in d["jobs"]:
+    if j["id"] == int(sys.argv[2]):
+        j["state"] = "running"
+json.dump(d, open(sys.argv[1], "w"))
+EOF
+jobs_server jobs3
+req GET "$J/api/v1/jobs/$jid2" -H "$JK"
+expect "jobs: a job cut short by a crash is still known" 200
+check "jobs: ... as failed, interrupted" json "j = d['job']; assert j['state'] == 'failed' and j['error']['code'] == 'interrupted', j"
+req GET "$J/api/v1/jobs/$jid" -H "$JK"
+check "jobs: the older job is still there" json "assert d['job']['state'] == 'done', d"
+kill -TERM "$pid_jobs3"
+wait "$pid_jobs3"
+echo 'not json' >"$jdata/jobs.json"
+jobs_server jobs4
+req GET "$J/api/v1/health"
+expect "jobs: a damaged jobs.json does not stop the server" 200
+check "jobs: ... and is reported" grep -q 'jobs.json is not readable JSON' "$tmp/jobs4.err"
+kill -TERM "$pid_jobs4"
+wait "$pid_jobs4"
 
 # ---------------------------------------------------------------- graceful stop ---
 # A login takes Argon2id time; SIGTERM during it must still answer it.
