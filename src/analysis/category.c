@@ -379,6 +379,11 @@ static int component_category(const char *s, const char *e)
     return first;
 }
 
+/* The file name and its nearest folders speak for the sound ("Pack/Drums/Kicks/
+ * Kick_01.wav"); folders further up name the user's disk, not the sample
+ * ("/home/lead/..." says nothing about a kick). */
+#define PATH_FOLDERS 3
+
 int sm__category_from_path(const char *path)
 {
     if (!path || !*path)
@@ -389,7 +394,7 @@ int sm__category_from_path(const char *path)
     const char *dot = strrchr(path, '.');
     if (dot && (!slash || dot > slash))
         end = dot;
-    while (end > path) {
+    for (int k = 0; k <= PATH_FOLDERS && end > path; k++) {
         const char *s = end;
         while (s > path && s[-1] != '/')
             s--;

@@ -133,6 +133,10 @@ static void test_category__path_words_whole_words(void **state)
     assert_int_equal(sm__category_from_path("/x/Riser_8bar.wav"), SM_CAT_FX);
     /* The file name is nearer than its folder. */
     assert_int_equal(sm__category_from_path("/Kicks/snare_01.wav"), SM_CAT_SNARE);
+    /* Three folders up count; the disk above them does not. */
+    assert_int_equal(sm__category_from_path("/Kicks/a/b/c.wav"), SM_CAT_KICK);
+    assert_int_equal(sm__category_from_path("/Kicks/a/b/c/d.wav"), -1);
+    assert_int_equal(sm__category_from_path("/home/lead/x/y/z/take1.wav"), -1);
     assert_int_equal(sm__category_from_path("/Kicks/take_01.wav"), SM_CAT_KICK);
 }
 
