@@ -42,13 +42,16 @@
  *     salience winner),
  * where h8 is the high band (hats, > 5 kHz) on the half-beat (straight, or swung
  * to 5/8 of the beat), h16 on the quarter-beats (1/4, 3/4), h32 on the eighth-
- * beats (1/8, 3/8, 5/8, 7/8; only with >= 8 frames a beat), each the mean over
+ * beats (1/8, 3/8, 5/8, 7/8; only with >= 16 frames a beat, below 161 BPM:
+ * an eighth of a beat must span 2 frames, beyond the +-1 frame spread of the
+ * envelope, or the hats on the beat and half-beat leak into it), each the mean over
  * the loop's beats at the level's best phase, relative to the band's peak. bb and
  * ht read the mid band (snare, clap: 150 Hz..5 kHz) on the beats by their place
  * in a 4/4 bar that starts on the loop's first beat (levels with 4 | k):
  * bb = (min(m2, m4) - max(m1, m3)) / max(m) is a backbeat (snare on 2 and 4),
  * ht = (m3 - max(m1, m2, m4)) / max(m) half-time (snare on 3). Four-on-the-floor:
- * the low band (kick, < 150 Hz) reaches 30 % of its peak on >= 90 % of the beats
+ * the low band (kick, < 150 Hz) reaches 30 % of its peak on >= 85 % of the beats
+ * (one beat in 8 may be masked: a fill, or the loop's seam at frame 0)
  * and its mean on the half-beats stays under 10 % of the peak.
  * CONVENTIONS: (1) the snare falls on 2 and 4 or on 3: a level at which it falls
  * on neither (on 1 every other bar, or on every beat) is not the beat; (2) the
@@ -215,10 +218,11 @@
 #define ROLE_W_L8 0.0
 #define ROLE_W_SNARE 1.0
 #define ROLE_W_FOUR 0.5
-#define ROLE_FOUR_BEATS 0.9
+#define ROLE_FOUR_BEATS 0.85
 #define ROLE_FOUR_OFF 0.1
 #define ROLE_KICK_FRAC 0.3
 #define ROLE_KEEP 0.05
+#define ROLE_H32_FRAMES 16.0 /* h32 only when 1/8 beat >= 2 frames */
 /* Chord changes (see the top of this file). */
 #define CHORD_MIN_S 2.0
 #define CHORD_BEATS 4
@@ -999,7 +1003,7 @@ static void role_eval(const struct work *w, size_t N, const float *le, double lm
     r->h8 = fmax(grid_mean(he, N, k, ph, 0.5, 1, 0), grid_mean(he, N, k, ph, 0.625, 1, 0)) / hmx;
     r->h16 = 0.5 * (grid_mean(he, N, k, ph, 0.25, 1, 0) + grid_mean(he, N, k, ph, 0.75, 1, 0)) /
              hmx;
-    if (T >= 8.0)
+    if (T >= ROLE_H32_FRAMES)
         r->h32 = 0.25 *
                  (grid_mean(he, N, k, ph, 0.125, 1, 0) + grid_mean(he, N, k, ph, 0.375, 1, 0) +
                   grid_mean(he, N, k, ph, 0.625, 1, 0) + grid_mean(he, N, k, ph, 0.875, 1, 0)) /
