@@ -142,7 +142,7 @@ for q in "${queries[@]}"; do
         curl -s -o /dev/null -H "$auth" "$url/api/v1/audio/files?q=kick&limit=1"
         first=0
     fi
-    case $q in varied:*) ;; *) run "$q" 1 >/dev/null ;; esac # warm-up
+    case $q in varied:*) ;; *) dur=1 run "$q" 1 >/dev/null ;; esac # warm-up, 1 s
     for c in 1 64; do
         for _ in $(seq "$runs"); do
             read -r rps p50 p99 cpu bytes bad < <(run "$q" "$c")

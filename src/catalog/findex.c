@@ -64,6 +64,7 @@ struct fx_fts {
     size_t cap_terms;
     int64_t *post_id;     /* ascending within a term */
     uint32_t *post_cnt;
+    int32_t *post_len;    /* the row's token count (-1 when unknown), for ranking */
     size_t n_post;
     size_t cap_post;
     int64_t *doc_id;      /* ascending */
@@ -132,6 +133,7 @@ static void fts_free(struct fx_fts *t)
     sm_free(t->post_at);
     sm_free(t->post_id);
     sm_free(t->post_cnt);
+    sm_free(t->post_len);
     sm_free(t->doc_id);
     sm_free(t->doc_len);
     sm_free(t->len_by_id);
@@ -699,6 +701,7 @@ static int fts_take(const char *term, size_t len, int64_t id, int count, void *u
 struct post {
     int64_t id;
     uint32_t cnt;
+    int32_t len;
 };
 
 static int post_cmp(const void *a, const void *b)
@@ -721,6 +724,8 @@ static size_t post_merge(struct post *rows, size_t n)
     }
     return k;
 }
+
+static int64_t fts_doc_len(const struct fx_fts *t, int64_t id);
 
 /* The in-memory full-text index (made on first use), or NULL when the backend
  * cannot give it (words then go through the backend). */
@@ -753,7 +758,7 @@ static const struct fx_fts *fts_get(const sm_findex *fx, const struct sm__catalo
             struct post *rows = sm_malloc((n ? n : 1) * sizeof(*rows));
             ok = rows != NULL;
             for (size_t i = 0; ok && i < n; i++)
-                rows[i] = (struct post){t->post_id[a + i], t->post_cnt[a + i]};
+                rows[i] = (struct post){t->post_id[a + i], t->post_cnt[a + i], -1};
             size_t kept = ok ? post_merge(rows, n) : 0;
             for (size_t i = 0; ok && i < n; i++) {
                 /* Merged-away slots become id -1 entries with no instances:
@@ -774,6 +779,12 @@ static const struct fx_fts *fts_get(const sm_findex *fx, const struct sm__catalo
                 t->max_id = max_id;
             }
         }
+        if (ok) {
+            t->post_len = sm_malloc((t->n_post ? t->n_post : 1) * sizeof(int32_t));
+            ok = t->post_len != NULL;
+        }
+        for (size_t k = 0; ok && k < t->n_post; k++)
+            t->post_len[k] = (int32_t)fts_doc_len(t, t->post_id[k]);
         if (ok) {
             atomic_store_explicit(&m->fts, t, memory_order_release);
         } else {
@@ -806,10 +817,47 @@ static int64_t fts_doc_len(const struct fx_fts *t, int64_t id)
 struct fts_list {
     const int64_t *id;
     const uint32_t *cnt;
+    const int32_t *len;
     size_t n;
     struct post *own;   /* when several terms were merged (new) */
     size_t at;          /* cursor of the intersection */
 };
+
+/* The rows of postings [a, b) (several terms) with their counts summed, through
+ * a bitmap and a count per id (ids dense and within the index's): no sort.
+ * \return 0, or -1 when out of memory. */
+static int fts_list_dense(const struct fx_fts *t, size_t a, size_t b, struct fts_list *l)
+{
+    size_t words = ((size_t)t->max_id + 64) / 64;
+    uint64_t *bits = sm_calloc(words, sizeof(uint64_t));
+    uint32_t *acc = sm_malloc(((size_t)t->max_id + 1) * sizeof(uint32_t));
+    size_t n = 0;
+    for (size_t i = a; bits && acc && i < b; i++) {
+        int64_t id = t->post_id[i];
+        if (t->post_cnt[i] == 0)
+            continue;
+        uint64_t bit = 1ull << (id & 63);
+        if (bits[id >> 6] & bit) {
+            acc[id] += t->post_cnt[i];
+        } else {
+            bits[id >> 6] |= bit;
+            acc[id] = t->post_cnt[i];
+            n++;
+        }
+    }
+    l->own = bits && acc ? sm_malloc((n ? n : 1) * sizeof(*l->own)) : NULL;
+    for (size_t w = 0; l->own && w < words; w++) {
+        uint64_t x = bits[w];
+        while (x) {
+            int64_t id = (int64_t)(w * 64 + (size_t)__builtin_ctzll(x));
+            l->own[l->n++] = (struct post){id, acc[id], t->len_by_id[id]};
+            x &= x - 1;
+        }
+    }
+    sm_free(bits);
+    sm_free(acc);
+    return l->own ? 0 : -1;
+}
 
 /* \return 0, or -1 when out of memory. */
 static int fts_list(const struct fx_fts *t, const char *prefix, struct fts_list *l)
@@ -839,16 +887,22 @@ static int fts_list(const struct fx_fts *t, const char *prefix, struct fts_list 
     if (lo - first <= 1 && !t->unsorted_posts) {
         l->id = t->post_id + a;
         l->cnt = t->post_cnt + a;
+        l->len = t->post_len + a;
         l->n = b - a;
         return 0;
     }
+    bool dense = t->len_by_id != NULL;
+    for (size_t i = a; dense && i < b; i++)
+        dense = t->post_cnt[i] == 0 || (t->post_id[i] >= 0 && t->post_id[i] <= t->max_id);
+    if (dense && b - a > 64)
+        return fts_list_dense(t, a, b, l);
     l->own = sm_malloc((b > a ? b - a : 1) * sizeof(*l->own));
     if (!l->own)
         return -1;
     size_t n = 0;
     for (size_t i = a; i < b; i++)
         if (t->post_cnt[i] > 0)
-            l->own[n++] = (struct post){t->post_id[i], t->post_cnt[i]};
+            l->own[n++] = (struct post){t->post_id[i], t->post_cnt[i], t->post_len[i]};
     l->n = post_merge(l->own, n);
     return 0;
 }
@@ -861,6 +915,11 @@ static int64_t fts_list_id(const struct fts_list *l, size_t i)
 static uint32_t fts_list_cnt(const struct fts_list *l, size_t i)
 {
     return l->own ? l->own[i].cnt : l->cnt[i];
+}
+
+static int64_t fts_list_len(const struct fts_list *l, size_t i)
+{
+    return l->own ? l->own[i].len : l->len[i];
 }
 
 /* q's words matched and ranked in memory, as the backend's fx_words does with
@@ -946,8 +1005,15 @@ static int fts_words(const struct fx_fts *t, const sm_query *q, struct fx_words 
             if (j == drive)
                 continue;
             struct fts_list *l = &lists[j];
-            size_t lo = l->at; /* ids ascend: search from the last match on */
-            size_t hi = l->n;
+            /* ids ascend: gallop from the last match on, then bisect. */
+            size_t lo = l->at;
+            size_t hi = l->at;
+            for (size_t step = 1; hi < l->n && fts_list_id(l, hi) < id; step *= 2) {
+                lo = hi + 1;
+                hi = l->at + step;
+            }
+            if (hi > l->n)
+                hi = l->n;
             while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
                 if (fts_list_id(l, mid) < id)
@@ -962,7 +1028,7 @@ static int fts_words(const struct fx_fts *t, const sm_query *q, struct fx_words 
         }
         if (!all)
             continue;
-        int64_t len = fts_doc_len(t, id);
+        int64_t len = fts_list_len(dl_list, i);
         if (len < 0) { /* a row without a size: FTS5 would read it from the row */
             rc = 0;
             break;

@@ -1818,6 +1818,25 @@ static size_t get_varint(const unsigned char *p, size_t n, uint64_t *v)
     return 0;
 }
 
+/* The tokens of a row in all columns: the sum of the varints of its docsize
+ * record (column col of st). */
+static int64_t docsize_tokens(sqlite3_stmt *st, int col)
+{
+    const unsigned char *b = sqlite3_column_blob(st, col);
+    size_t bytes = (size_t)sqlite3_column_bytes(st, col);
+    int64_t total = 0;
+    size_t off = 0;
+    while (b && off < bytes) {
+        uint64_t v = 0;
+        size_t used = get_varint(b + off, bytes - off, &v);
+        if (used == 0)
+            break;
+        total += (int64_t)v;
+        off += used;
+    }
+    return total;
+}
+
 static void *db_fx_text_load(void *impl, sm_error *err)
 {
     struct db *d = impl;
@@ -1846,18 +1865,7 @@ static void *db_fx_text_load(void *impl, sm_error *err)
     }
     int r;
     while ((r = sqlite3_step(st)) == SQLITE_ROW && ds->n < cap) {
-        const unsigned char *b = sqlite3_column_blob(st, 1);
-        size_t bytes = (size_t)sqlite3_column_bytes(st, 1);
-        int64_t total = 0;
-        size_t off = 0;
-        while (b && off < bytes) {
-            uint64_t v = 0;
-            size_t used = get_varint(b + off, bytes - off, &v);
-            if (used == 0)
-                break;
-            total += (int64_t)v;
-            off += used;
-        }
+        int64_t total = docsize_tokens(st, 1);
         ds->ids[ds->n] = sqlite3_column_int64(st, 0);
         ds->tok[ds->n] = (int32_t)total;
         ds->n++;
@@ -2257,18 +2265,7 @@ static sm_status db_fx_terms(void *impl, sm__fx_term_fn fn, void *ud, int64_t *n
     if (rc == SM_OK && !st)
         rc = err ? err->code : SM_EIO;
     while (rc == SM_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
-        const unsigned char *b = sqlite3_column_blob(st, 1);
-        size_t bytes = (size_t)sqlite3_column_bytes(st, 1);
-        int64_t total = 0;
-        size_t off = 0;
-        while (b && off < bytes) {
-            uint64_t v = 0;
-            size_t used = get_varint(b + off, bytes - off, &v);
-            if (used == 0)
-                break;
-            total += (int64_t)v;
-            off += used;
-        }
+        int64_t total = docsize_tokens(st, 1);
         (*n_row)++;
         *n_token += total;
         if (fn(NULL, 0, sqlite3_column_int64(st, 0), (int)total, ud) != 0)

@@ -66,20 +66,10 @@ static void sample_fields(struct sm_sbuf *b, const sm_sample *s)
     for (const char *t = s->tags ? s->tags : ""; *t;) {
         size_t len = strcspn(t, " ");
         if (len) {
-            char tag[256];
-            char *big = len < sizeof(tag) ? NULL : sm_malloc(len + 1);
-            char *dst = big ? big : tag;
-            if (len < sizeof(tag) || big) {
-                memcpy(dst, t, len);
-                dst[len] = '\0';
-                if (!first)
-                    ADD_LIT(b, ",");
-                sm__sbuf_add_jstr(b, dst);
-                first = false;
-            } else {
-                b->oom = true;
-            }
-            sm_free(big);
+            if (!first)
+                ADD_LIT(b, ",");
+            sm__sbuf_add_jstrn(b, t, len);
+            first = false;
         }
         t += len;
         while (*t == ' ')

@@ -176,8 +176,12 @@ void sm__sbuf_add_json_str(struct sm_sbuf *b, const char *s)
 
 void sm__sbuf_add_jstr(struct sm_sbuf *b, const char *s)
 {
+    sm__sbuf_add_jstrn(b, s, strlen(s));
+}
+
+void sm__sbuf_add_jstrn(struct sm_sbuf *b, const char *s, size_t n)
+{
     const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s);
     size_t i = 0;
     size_t run = 0; /* start of the bytes copied as they are */
     sm__sbuf_add(b, "\"", 1);

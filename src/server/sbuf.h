@@ -30,6 +30,8 @@ void sm__sbuf_release(struct sm_sbuf *b);
  * \b \f \n \r \t take their short escapes, other bytes below 0x20 \u00XX
  * (upper-case hex); everything else is copied as is. */
 void sm__sbuf_add_jstr(struct sm_sbuf *b, const char *s);
+/* The same for the \p n bytes at \p s (no NUL among them). */
+void sm__sbuf_add_jstrn(struct sm_sbuf *b, const char *s, size_t n);
 /* Append \p v as jansson writes a real with JSON_REAL_PRECISION(\p prec) ("%.*g",
  * ".0" after an integral value, the exponent without '+' and leading zeros), or
  * null when \p v is not finite (jansson has no such real). */

@@ -105,6 +105,12 @@ static void test_sbuf__same_as_jansson(void **state)
         free(want);
     }
     struct sm_sbuf b = SM_SBUF_INIT;
+    sm__sbuf_add_jstrn(&b, "tag\xc3\xa9 next", 6); /* a tag out of "tags" */
+    assert_string_equal(b.p, "\"tag\xc3\xa9 \"");
+    sm__sbuf_release(&b);
+    sm__sbuf_add_jstrn(&b, "ab\xc3\xa9", 3); /* cut inside a character: U+FFFD */
+    assert_string_equal(b.p, "\"ab\xef\xbf\xbd\"");
+    sm__sbuf_release(&b);
     sm__sbuf_add_jreal(&b, (double)NAN, 10);
     sm__sbuf_add_jreal(&b, (double)INFINITY, 10);
     assert_string_equal(b.p, "nullnull");
