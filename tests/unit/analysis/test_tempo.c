@@ -681,13 +681,24 @@ static void test_tempo__rendered_one_shot_and_silence(void **state)
 /* A drum hit as the mel spectrum sees it: a decaying burst in one band range. */
 struct hit {
     double t;
-    int role; /* 0 kick (mel bands 0..2), 1 snare (3..48), 2 hat (49..63) */
+    int role;   /* 0 kick (mel bands 0..2), 1 snare (3..48), 2 hat (49..63) */
+    double amp;
 };
 
 /* Runs the onset module over hand-made mel frames holding the hits (each
  * decays with a 40 ms time constant over a -100 dB floor), with a flat RMS
  * envelope, and then the tempo module on the whole onset state. */
+static void run_hits_on(const struct hit *h, size_t nh, double seconds, float hat_floor,
+                        sm_analysis *a);
 static void run_hits(const struct hit *h, size_t nh, double seconds, sm_analysis *a)
+{
+    run_hits_on(h, nh, seconds, 1e-8f, a);
+}
+
+/* As run_hits, over a steady hiss of hat_floor in the hat bands (a soft hat
+ * then rises less than a loud one). */
+static void run_hits_on(const struct hit *h, size_t nh, double seconds, float hat_floor,
+                        sm_analysis *a)
 {
     size_t n = (size_t)(seconds * SM_AN_FPS) + 1;
     struct sm__onset o;
@@ -698,12 +709,12 @@ static void run_hits(const struct hit *h, size_t nh, double seconds, sm_analysis
     for (size_t i = 0; i < n; i++) {
         double t = (double)i / SM_AN_FPS;
         for (size_t b = 0; b < SM_AN_NMEL; b++)
-            mel[b] = 1e-8f;
+            mel[b] = b >= 49 ? hat_floor : 1e-8f;
         for (size_t k = 0; k < nh; k++) {
             double d = t - h[k].t + 0.5 / SM_AN_FPS;
             if (d < 0.0)
                 continue;
-            float v = (float)exp(-d / 0.04);
+            float v = (float)(h[k].amp * exp(-d / 0.04));
             size_t lo = h[k].role == 0 ? 0 : (h[k].role == 1 ? 3 : 49);
             size_t hi = h[k].role == 0 ? 3 : (h[k].role == 1 ? 49 : SM_AN_NMEL);
             for (size_t b = lo; b < hi; b++)
@@ -735,11 +746,11 @@ static size_t pattern(struct hit *h, size_t cap, double bpm, int beats, int snar
     for (int j = 0; j < beats; j++) {
         double t = j * beat;
         if (j % (2 * snare_every) == 0 && n < cap)
-            h[n++] = (struct hit){t, 0};
+            h[n++] = (struct hit){t, 0, 1.0};
         if (j % (2 * snare_every) == snare_every && n < cap)
-            h[n++] = (struct hit){t, 1};
+            h[n++] = (struct hit){t, 1, 1.0};
         for (int q = 0; q < hat_div && n < cap; q++)
-            h[n++] = (struct hit){t + q * beat / hat_div, 2};
+            h[n++] = (struct hit){t + q * beat / hat_div, 2, 1.0};
     }
     return n;
 }
@@ -885,6 +896,217 @@ static void test_tempo__held_chord_has_no_tempo(void **state)
     sm_analysis_release(&a);
 }
 
+/* Four-on-the-floor with one kick masked (a fill): a house bar at 67 BPM
+ * with a kick on 7 of 8 beats, snare on 2 and 4, an open hat on every
+ * off-beat and softer closed sixteenths is still 67 (the kick marks the
+ * beat), not a half-time pattern at 134 with eighth hats. */
+static void test_tempo__four_on_the_floor_survives_a_masked_kick(void **state)
+{
+    (void)state;
+    struct hit h[256];
+    size_t nh = 0;
+    double beat = 60.0 / 67.0;
+    for (int j = 0; j < 8; j++) {
+        double t = j * beat;
+        if (j != 5)
+            h[nh++] = (struct hit){t, 0, 1.0};
+        if (j % 2 == 1)
+            h[nh++] = (struct hit){t, 1, 1.0};
+        for (int q = 0; q < 4; q++)
+            h[nh++] = (struct hit){t + q * beat / 4.0, 2, q == 2 ? 1.0 : 0.25};
+    }
+    sm_analysis a;
+    run_hits_on(h, nh, 8 * beat, 0.05f, &a);
+    assert_true(a.has_tempo);
+    assert_true(a.loop);
+    if (fabs(a.bpm - 67.0) > 0.1)
+        fail_msg("%.1f BPM, want 67: %s", a.bpm, a.loop_evidence);
+    sm_analysis_release(&a);
+}
+
+/* Fast backbeats with eighth-note hats keep their tempo (170-200 BPM, where
+ * an eighth of a beat is under 2 frames and the hats on the beat and the
+ * half-beat spread into the 32nd-note positions; these clean hits do not
+ * leak enough to tell the 32nd-note resolution limit from the old one, which
+ * was measured on the generated sets instead). */
+static void test_tempo__fast_backbeat_keeps_its_tempo(void **state)
+{
+    (void)state;
+    static const double bpms[] = {170.0, 185.0, 200.0};
+    struct hit h[256];
+    for (size_t i = 0; i < sizeof(bpms) / sizeof(bpms[0]); i++) {
+        sm_analysis a;
+        size_t nh = pattern(h, 256, bpms[i], 16, 1, 2);
+        run_hits(h, nh, 16 * 60.0 / bpms[i], &a);
+        assert_true(a.has_tempo);
+        if (fabs(a.bpm / bpms[i] - 1.0) > 0.001)
+            fail_msg("%.1f BPM, want %.0f: %s", a.bpm, bpms[i], a.loop_evidence);
+        sm_analysis_release(&a);
+    }
+}
+
+/* ---- Tonal loops: struck chords and melodies (sm__tempo_analyze_ex) -------- */
+
+/* A struck or swelling tone event: MIDI notes (up to 4, -1 = none) from t for
+ * len seconds at amplitude amp. */
+struct tone {
+    double t, len, amp;
+    int notes[4];
+};
+
+/* Renders tone events into hand-made frames (mel: a mid-band burst at each
+ * struck onset; mag: two harmonics per note) and runs the tempo module with
+ * a->has_key set, as the analyzer does for a sound with a key. attack: fade-in
+ * time in seconds (0.005 = struck, 0.15 = bowed); decay: time constant of a
+ * struck tone (0 = held). tail_gain scales the last 10 % of the file. */
+static void run_tones(const struct tone *ev, size_t nev, double seconds, double attack,
+                      double decay, double tail_gain, sm_analysis *a)
+{
+    size_t n = (size_t)(seconds * SM_AN_FPS) + 1;
+    struct sm__onset o;
+    sm__onset_init(&o);
+    float mel[SM_AN_NMEL];
+    float *mag = calloc(SM_AN_NBINS, sizeof(float));
+    float *rms = calloc(n, sizeof(float));
+    assert_non_null(mag);
+    assert_non_null(rms);
+    for (size_t i = 0; i < n; i++) {
+        double t = (double)i / SM_AN_FPS;
+        double g = t > 0.9 * seconds ? tail_gain : 1.0;
+        double level = 0.0;
+        memset(mag, 0, SM_AN_NBINS * sizeof(float));
+        for (size_t b = 0; b < SM_AN_NMEL; b++)
+            mel[b] = 1e-8f;
+        for (size_t k = 0; k < nev; k++) {
+            double d = t - ev[k].t + 0.5 / SM_AN_FPS;
+            if (d < 0.0 || d > ev[k].len)
+                continue;
+            double env = ev[k].amp * g * (d < attack ? d / attack : 1.0) *
+                         (decay > 0.0 ? exp(-d / decay) : 1.0);
+            for (int v = 0; v < 4; v++) {
+                if (ev[k].notes[v] < 0)
+                    continue;
+                double hz = 440.0 * pow(2.0, (ev[k].notes[v] - 69) / 12.0);
+                add_partial(mag, hz, 20.0 * env);
+                add_partial(mag, 2.0 * hz, 8.0 * env);
+            }
+            /* Struck tones rise in the mel bands; swelling ones are left
+             * out of them (a bowed line registers no onsets). */
+            for (size_t b = 3; b < 49 && attack < 0.05; b++)
+                mel[b] += (float)env;
+            level += env;
+        }
+        struct sm__frame f = {.index = i, .mel = mel, .mag = mag};
+        assert_int_equal(sm__onset_process(&o, &f), 0);
+        rms[i] = (float)(0.05 * (level > 1e-3 ? level : 1e-3));
+    }
+    sm_analysis_init(a);
+    a->duration = seconds;
+    a->has_key = true;
+    a->rms_env = rms;
+    a->n_rms_env = n;
+    assert_int_equal(sm__tempo_analyze_ex(&o, a), 0);
+    a->rms_env = NULL;
+    a->n_rms_env = 0;
+    free(mag);
+    free(rms);
+    sm__onset_release(&o);
+}
+
+static const int prog4[4][4] = {{60, 64, 67, 48}, {57, 60, 64, 45}, {53, 57, 60, 41},
+                                {55, 59, 62, 43}};
+
+/* HARMONIC RHYTHM: keys struck evenly on every eighth note at 70 BPM with one
+ * chord per 4/4 bar. The even strikes make 140 BPM the onset pulse, but at
+ * 140 the chords change on every other bar line only, so it is twice too
+ * fast: 70 is reported. */
+static void test_tempo__harmonic_rhythm_halves_the_level(void **state)
+{
+    (void)state;
+    double beat = 60.0 / 70.0;
+    struct tone ev[64];
+    size_t nev = 0;
+    for (int j = 0; j < 32; j++) {
+        const int *c = prog4[(j / 8) % 4];
+        ev[nev++] = (struct tone){j * beat / 2.0, beat / 2.0, 1.0, {c[0], c[1], c[2], c[3]}};
+    }
+    sm_analysis a;
+    run_tones(ev, nev, 16 * beat, 0.005, 0.0, 1.0, &a);
+    assert_true(a.has_tempo);
+    if (fabs(a.bpm - 70.0) > 0.1)
+        fail_msg("%.1f BPM, want 70: %s", a.bpm, a.loop_evidence);
+    assert_true(a.loop);
+    sm_analysis_release(&a);
+    /* The same strikes with a chord change on every bar line at 140 (every
+     * half bar at 70) stay at 140. */
+    nev = 0;
+    for (int j = 0; j < 32; j++) {
+        const int *c = prog4[(j / 4) % 4];
+        ev[nev++] = (struct tone){j * beat / 2.0, beat / 2.0, 1.0, {c[0], c[1], c[2], c[3]}};
+    }
+    run_tones(ev, nev, 16 * beat, 0.005, 0.0, 1.0, &a);
+    assert_true(a.has_tempo);
+    if (fabs(a.bpm - 140.0) > 0.1)
+        fail_msg("%.1f BPM, want 140: %s", a.bpm, a.loop_evidence);
+    sm_analysis_release(&a);
+}
+
+/* START ON A BEAT: a strummed loop at 100 BPM whose up-strums on the
+ * off-beats ring as loud as the down-strums on the beats: the off-beat pulse
+ * is about as strong as the on-beat one, and the loop, cut at a beat, is
+ * still accepted at its exact length tempo. */
+static void test_tempo__syncopated_loop_starts_on_a_beat(void **state)
+{
+    (void)state;
+    double beat = 0.6;
+    struct tone ev[64];
+    size_t nev = 0;
+    for (int j = 0; j < 16; j++) {
+        const int *c = prog4[(j / 4) % 4];
+        ev[nev++] = (struct tone){j * beat, beat / 2.0, 0.9, {c[0], c[1], c[2], c[3]}};
+        ev[nev++] =
+            (struct tone){(j + 0.5) * beat, beat / 2.0, 1.0, {c[0], c[1], c[2], c[3]}};
+    }
+    sm_analysis a;
+    run_tones(ev, nev, 16 * beat, 0.005, 0.15, 1.0, &a);
+    assert_true(a.has_tempo);
+    if (!a.loop || fabs(a.bpm - 100.0) > 1e-9)
+        fail_msg("%.1f BPM, loop %d, want a 100 BPM loop: %s", a.bpm, a.loop, a.loop_evidence);
+    sm_analysis_release(&a);
+}
+
+/* NOTE CHANGES and the phrase guard: a bowed line (notes swell in over
+ * 0.1 s, no attacks) of eighth notes at 120 BPM that rocks between two pitch
+ * classes (so the bar-long chroma never changes and the chord pass finds
+ * nothing) gets its tempo from its note changes; six beats of it (11
+ * changes) are too short a phrase, and the full line fading to
+ * -26 dB over its last 10 % is not a loop: neither gets a tempo. */
+static void test_tempo__note_changes_only_for_phrases(void **state)
+{
+    (void)state;
+    double beat = 0.5;
+    struct tone ev[32];
+    for (int j = 0; j < 32; j++)
+        ev[j] = (struct tone){j * beat / 2.0, beat / 2.0 + 0.03, 1.0,
+                              {j % 2 ? 67 : 60, -1, -1, -1}};
+    sm_analysis a;
+    run_tones(ev, 32, 16 * beat, 0.1, 0.0, 1.0, &a);
+    if (!a.has_tempo || fabs(a.bpm - 120.0) > 0.1)
+        fail_msg("%.1f BPM, want 120: %s", a.bpm, a.loop_evidence);
+    assert_non_null(strstr(a.loop_evidence, "note changes"));
+    sm_analysis_release(&a);
+    /* Six beats of it: 11 note changes. */
+    run_tones(ev, 12, 6 * beat, 0.1, 0.0, 1.0, &a);
+    if (a.has_tempo)
+        fail_msg("12 notes got %.1f BPM: %s", a.bpm, a.loop_evidence);
+    sm_analysis_release(&a);
+    /* The last 10 % at -26 dB: it does not sound to its end. */
+    run_tones(ev, 32, 16 * beat, 0.1, 0.0, 0.05, &a);
+    if (a.has_tempo)
+        fail_msg("a fading line got %.1f BPM: %s", a.bpm, a.loop_evidence);
+    sm_analysis_release(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -906,6 +1128,11 @@ int main(void)
         cmocka_unit_test(test_tempo__sixteenth_hats_keep_the_snare_on_3),
         cmocka_unit_test(test_tempo__pad_chord_changes_give_the_tempo),
         cmocka_unit_test(test_tempo__held_chord_has_no_tempo),
+        cmocka_unit_test(test_tempo__four_on_the_floor_survives_a_masked_kick),
+        cmocka_unit_test(test_tempo__fast_backbeat_keeps_its_tempo),
+        cmocka_unit_test(test_tempo__harmonic_rhythm_halves_the_level),
+        cmocka_unit_test(test_tempo__syncopated_loop_starts_on_a_beat),
+        cmocka_unit_test(test_tempo__note_changes_only_for_phrases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
