@@ -441,13 +441,15 @@ SM_API sm_status sm_catalog_get_embedding(sm_catalog *cat, int64_t id, float *ou
 /**
  * In-memory filter index: a snapshot of every row's filterable descriptors in
  * contiguous arrays (plus category, key, loop, missing, tags, and the path and
- * name orders), for searches in well under a millisecond of filtering at 100k
- * rows. Filtering, sorting and paging run in C; free words still go through the
- * catalog's full-text index, with the same relevance; only the page's rows are
- * read from the catalog. sm_findex_search returns the same rows in the same order
- * as sm_catalog_search on the catalog state the index was loaded from; after the
- * catalog changes (scan, tag, upload) load a new index, as for sm_vindex.
- * Searches may run concurrently (one catalog handle per thread).
+ * name orders), for searches in well under a millisecond at 100k rows.
+ * Filtering, sorting and paging run in C; plain words are matched and ranked
+ * from a copy of the full-text index read on the first search with words (other
+ * words go through the catalog's full-text index), with the same relevance; only
+ * the page's rows are read from the catalog (sm_findex_page: none).
+ * sm_findex_search returns the same rows in the same order as sm_catalog_search
+ * on the catalog state the index was loaded from; after the catalog changes
+ * (scan, tag, upload) load a new index, as for sm_vindex. Searches may run
+ * concurrently (one catalog handle per thread).
  *
  *     sm_findex *fx = sm_findex_load(cat, &err);     (once; ~0.5-1 s per 1M rows)
  *     sm_findex_search(fx, cat, &q, &hits, &err);   (per query)

@@ -1,10 +1,14 @@
 /* The in-memory filter index (sm_findex): a snapshot of every catalog row's
  * filterable columns in contiguous arrays, the tags as sorted id lists, and the
- * path and name orders as ranks. A query is filtered, sorted and paged here in C;
- * free words still go through the backend's full-text index (with the same
- * relevance as sm_catalog_search); only the rows of the page are then read from
- * the catalog by id. Results are the same rows in the same order as
- * sm_catalog_search over the same catalog state (tests compare both paths). */
+ * path and name orders as ranks. A query is filtered, sorted and paged here in C:
+ * filters start from the most selective lookup (rows by category, key, value
+ * range or tag) rather than from every row; plain words are matched and ranked
+ * from an in-memory copy of the full-text index (made on first use, with the
+ * relevance of sm_catalog_search, bit for bit), other words through the
+ * backend's. Only the rows of the page are then read from the catalog by id
+ * (sm_findex_search), or none (sm_findex_page, with a per-row text the caller
+ * keeps here). Results are the same rows in the same order as sm_catalog_search
+ * over the same catalog state (tests compare both paths). */
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -25,6 +29,9 @@ struct fx_tag {
 };
 
 #define FX_NO_ROW UINT32_MAX
+/* Sort orders kept as row permutations: path, name, id, key, category and each
+ * numeric field, ascending and descending. */
+#define FX_ORDERS ((5 + SM_QF_COUNT) * 2)
 #define FX_KEYS 24 /* 12 tonics x 2 modes */
 
 /* A text the caller keeps per row (sm_findex_row_text). */
@@ -88,6 +95,7 @@ struct fx_mut {
     bool fts_unusable;                     /* tried, and the backend cannot */
     pthread_mutex_t perm_lock;
     _Atomic(uint32_t *) perm[SM_QF_COUNT]; /* rows with a value, by value; made on first use */
+    _Atomic(uint32_t *) order[FX_ORDERS];  /* every row in a sort order; made on first use */
     size_t perm_n[SM_QF_COUNT];
     pthread_mutex_t words_lock;
     struct fx_words *words[FX_WORDS_SLOTS];
@@ -98,6 +106,7 @@ struct fx_mut {
 
 struct sm_findex {
     size_t n;
+    size_t n_missing;              /* rows with the missing flag */
     size_t cap;
     int64_t *id;                   /* ascending */
     double *field[SM_QF_COUNT];    /* NaN when NULL */
@@ -183,6 +192,8 @@ void sm_findex_free(sm_findex *fx)
     if (fx->mut) {
         for (int f = 0; f < SM_QF_COUNT; f++)
             sm_free(atomic_load(&fx->mut->perm[f]));
+        for (int o = 0; o < FX_ORDERS; o++)
+            sm_free(atomic_load(&fx->mut->order[o]));
         pthread_mutex_destroy(&fx->mut->perm_lock);
         fts_free(atomic_load(&fx->mut->fts));
         pthread_mutex_destroy(&fx->mut->fts_lock);
@@ -233,6 +244,7 @@ static int load_row(const struct sm__fx_row *r, void *ud)
     for (int f = 0; f < SM_QF_COUNT; f++)
         fx->field[f][i] = r->field[f];
     fx->missing[i] = r->missing ? 1 : 0;
+    fx->n_missing += r->missing ? 1 : 0;
     fx->loop[i] = r->loop ? 1 : 0;
     bool key = r->key_tonic >= 0 && r->key_tonic < 128 && r->key_mode >= 0 && r->key_mode < 128;
     fx->key_tonic[i] = (int8_t)(key ? r->key_tonic : -1);
@@ -1485,15 +1497,145 @@ static uint64_t sort_key(const sm_findex *fx, int sort, int field, bool desc, do
     }
 }
 
+/* Every row in the order of (sort, field, desc), ties by row: the order the
+ * page selection gives the matches (made on first use; NULL when out of memory). */
+static const uint32_t *order_rows(const sm_findex *fx, int sort, int field, bool desc)
+{
+    int kind = sort == SM_SORT_FIELD ? 5 + field : sort - SM_SORT_PATH;
+    if (kind < 0 || kind >= 5 + SM_QF_COUNT)
+        return NULL;
+    int slot = kind * 2 + (desc ? 1 : 0);
+    struct fx_mut *m = fx->mut;
+    uint32_t *order = atomic_load_explicit(&m->order[slot], memory_order_acquire);
+    if (order)
+        return order;
+    pthread_mutex_lock(&m->perm_lock);
+    order = atomic_load_explicit(&m->order[slot], memory_order_relaxed);
+    struct kv *kv = order ? NULL : sm_malloc((fx->n ? fx->n : 1) * sizeof(*kv));
+    if (kv) {
+        for (size_t i = 0; i < fx->n; i++) {
+            kv[i].key = sort_key(fx, sort, field, desc, 0.0, (uint32_t)i);
+            kv[i].idx = (uint32_t)i;
+        }
+        kv_heap_sort(kv, fx->n);
+        order = sm_malloc((fx->n ? fx->n : 1) * sizeof(uint32_t));
+        if (order) {
+            for (size_t i = 0; i < fx->n; i++)
+                order[i] = kv[i].idx;
+            atomic_store_explicit(&m->order[slot], order, memory_order_release);
+        }
+        sm_free(kv);
+    }
+    pthread_mutex_unlock(&m->perm_lock);
+    return order;
+}
+
+/* The page from a walk along the sort order, skipping rows that do not match:
+ * cheaper than ordering the matches when they are many and the page is near
+ * the front. \return 1 when done, 0 when the order is not at hand, -1 when out
+ * of memory. */
+static int walk_page(const sm_findex *fx, const uint32_t *order, struct matches *m,
+                     size_t end)
+{
+    uint64_t *bits = NULL;
+    if (m->n < fx->n) { /* not every row matches: a bitmap of those that do */
+        bits = sm_calloc((fx->n + 63) / 64, sizeof(uint64_t));
+        if (!bits)
+            return -1;
+        for (size_t i = 0; i < m->n; i++)
+            bits[m->idx[i] >> 6] |= 1ull << (m->idx[i] & 63);
+    }
+    m->page = sm_malloc((end ? end : 1) * sizeof(*m->page));
+    if (!m->page) {
+        sm_free(bits);
+        return -1;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < fx->n && k < end; i++) {
+        uint32_t row = order[i];
+        if (bits && !((bits[row >> 6] >> (row & 63)) & 1u))
+            continue;
+        m->page[k].row = row;
+        m->page[k].score = (double)NAN;
+        if (m->score) { /* words sorted otherwise still report their relevance */
+            size_t lo = 0;
+            size_t hi = m->n;
+            while (lo < hi) { /* m->idx ascends */
+                size_t mid = lo + (hi - lo) / 2;
+                if (m->idx[mid] < row)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            m->page[k].score = m->score[lo];
+        }
+        k++;
+    }
+    sm_free(bits);
+    return 1;
+}
+
 /* The page of q: find, then order the matches as the SQL path does and keep
  * the page in m->page[*first..*end). */
+/* Walking the sort order to the end of the page visits about end * rows /
+ * matches rows; ordering the matches costs a key each and a heap of end. */
+static bool walk_pays(const sm_findex *fx, size_t matches, size_t end)
+{
+    if (matches == 0)
+        return false;
+    double steps = (double)end * (double)fx->n / (double)matches;
+    return steps < (double)matches * (1.0 + log2((double)end + 1.0));
+}
+
+/* A query whose only filter is missing (a listing): how many rows match, known
+ * without a pass; the page is then walked along the sort order in chunks that
+ * apply_filters checks. \return 1 when done, 0 when not such a query (or the
+ * order is not at hand), -1 when out of memory. */
+static int listing_page(const sm_findex *fx, const sm_query *q, int sort, int field,
+                        struct matches *m, size_t *first, size_t *end)
+{
+    if (q->n_words || q->n_tags || q->n_keys || q->categories || q->loop >= 0 ||
+        sort == SM_SORT_RELEVANCE)
+        return 0;
+    for (int f = 0; f < SM_QF_COUNT; f++)
+        if (q->range[f].set)
+            return 0;
+    size_t n = q->missing < 0 ? fx->n : q->missing ? fx->n_missing : fx->n - fx->n_missing;
+    *first = q->offset < n ? q->offset : n;
+    *end = n;
+    if (q->limit > 0 && q->limit < n - *first)
+        *end = *first + q->limit;
+    if (!walk_pays(fx, n, *end))
+        return 0;
+    const uint32_t *order = order_rows(fx, sort, field, q->sort_desc);
+    if (!order)
+        return 0;
+    struct plan p;
+    memset(&p, 0, sizeof(p));
+    p.q = q;
+    m->page = sm_malloc((*end ? *end : 1) * sizeof(*m->page));
+    if (!m->page)
+        return -1;
+    uint32_t chunk[512];
+    size_t k = 0;
+    for (size_t at = 0; at < fx->n && k < *end; at += 512) {
+        size_t c = fx->n - at < 512 ? fx->n - at : 512;
+        memcpy(chunk, order + at, c * sizeof(uint32_t));
+        apply_filters(fx, &p, chunk, &c);
+        for (size_t i = 0; i < c && k < *end; i++) {
+            m->page[k].row = chunk[i];
+            m->page[k].score = (double)NAN;
+            k++;
+        }
+    }
+    m->n = n;
+    return 1;
+}
+
 static sm_status select_page(const sm_findex *fx, const struct sm__catalog_backend *be,
                              void *impl, const sm_query *q, struct matches *m, size_t *first,
                              size_t *end, sm_error *err)
 {
-    sm_status rc = find(fx, be, impl, q, true, m, err);
-    if (rc != SM_OK)
-        return rc;
     int sort = SM_SORT_PATH;
     int field = 0;
     switch (q->sort) {
@@ -1509,10 +1651,27 @@ static sm_status select_page(const sm_findex *fx, const struct sm__catalog_backe
             sort = q->sort;
             break;
     }
+    memset(m, 0, sizeof(*m));
+    int got = listing_page(fx, q, sort, field, m, first, end);
+    if (got < 0)
+        return sm_error_set(err, SM_ENOMEM, "findex: out of memory");
+    if (got > 0)
+        return SM_OK;
+    sm_status rc = find(fx, be, impl, q, true, m, err);
+    if (rc != SM_OK)
+        return rc;
     *first = q->offset < m->n ? q->offset : m->n;
     *end = m->n;
     if (q->limit > 0 && q->limit < m->n - *first)
         *end = *first + q->limit;
+    if (sort != SM_SORT_RELEVANCE && walk_pays(fx, m->n, *end)) {
+        const uint32_t *order = order_rows(fx, sort, field, q->sort_desc);
+        got = order ? walk_page(fx, order, m, *end) : 0;
+        if (got < 0)
+            return sm_error_set(err, SM_ENOMEM, "findex: out of memory");
+        if (got > 0)
+            return SM_OK;
+    }
     struct kv *kv = sm_malloc((m->n ? m->n : 1) * sizeof(*kv));
     if (!kv)
         return sm_error_set(err, SM_ENOMEM, "findex: out of memory");

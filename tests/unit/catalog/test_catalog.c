@@ -764,6 +764,14 @@ static void test_catalog__findex_matches_sql(void **state)
          * tag words, digits, no match; and words FTS5 must tokenise itself. */
         "dee", "x8", "KICK", "kick kick", "vintage dark", "fav", "0", "00 kick", "1",
         "zzz", "kick zzz", "d p", "kick-deep", "deep_kick", "\xc3\xa9t\xc3\xa9",
+        /* Broad matches, pages near the front: walked along a kept sort order
+         * (ties, NULLs last, both directions, offsets). */
+        "limit:5", "missing:any limit:7 offset:20", "sort:-path limit:3", "sort:-name limit:9",
+        "sort:name offset:30 limit:4", "sort:-id limit:2", "sort:-key limit:11",
+        "sort:key offset:250 limit:5", "sort:category limit:6", "sort:-warm limit:8",
+        "sort:warm offset:330 limit:20", "sort:-bpm limit:4", "sort:bpm offset:260 limit:30",
+        "loop:no sort:-lufs limit:5", "missing:yes sort:-note limit:3", "sort:note limit:10",
+        "missing:any sort:-duration offset:395",
     };
     /* Twice: the second time the words come from the index's cache. */
     for (int round = 0; round < 2; round++)
