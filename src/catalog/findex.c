@@ -93,10 +93,8 @@ struct fx_mut {
     pthread_mutex_t fts_lock;
     _Atomic(struct fx_fts *) fts;
     bool fts_unusable;                     /* tried, and the backend cannot */
-    pthread_mutex_t perm_lock;
-    _Atomic(uint32_t *) perm[SM_QF_COUNT]; /* rows with a value, by value; made on first use */
+    pthread_mutex_t order_lock;
     _Atomic(uint32_t *) order[FX_ORDERS];  /* every row in a sort order; made on first use */
-    size_t perm_n[SM_QF_COUNT];
     pthread_mutex_t words_lock;
     struct fx_words *words[FX_WORDS_SLOTS];
     uint64_t words_used[FX_WORDS_SLOTS];  /* tick of the last use, for eviction */
@@ -190,11 +188,9 @@ void sm_findex_free(sm_findex *fx)
     sm_free(fx->cat_rows);
     sm_free(fx->key_rows);
     if (fx->mut) {
-        for (int f = 0; f < SM_QF_COUNT; f++)
-            sm_free(atomic_load(&fx->mut->perm[f]));
         for (int o = 0; o < FX_ORDERS; o++)
             sm_free(atomic_load(&fx->mut->order[o]));
-        pthread_mutex_destroy(&fx->mut->perm_lock);
+        pthread_mutex_destroy(&fx->mut->order_lock);
         fts_free(atomic_load(&fx->mut->fts));
         pthread_mutex_destroy(&fx->mut->fts_lock);
         for (size_t i = 0; fx->mut->text && i < fx->n; i++)
@@ -421,7 +417,7 @@ sm_findex *sm_findex_load(sm_catalog *cat, sm_error *err)
         if (fx->mut) {
             fx->mut->text = sm_calloc(fx->n ? fx->n : 1, sizeof(*fx->mut->text));
             pthread_mutex_init(&fx->mut->words_lock, NULL);
-            pthread_mutex_init(&fx->mut->perm_lock, NULL);
+            pthread_mutex_init(&fx->mut->order_lock, NULL);
             pthread_mutex_init(&fx->mut->fts_lock, NULL);
         }
         if (!fx->mut || !fx->mut->text || build_lookups(fx) != 0)
@@ -1129,46 +1125,27 @@ static struct fx_words *words_find(const sm_findex *fx, const struct sm__catalog
     return w;
 }
 
-/* The rows of field f that have a value, by value (made on first use). */
-struct perm_item {
-    double v;
-    uint32_t row;
-};
+static const uint32_t *order_rows(const sm_findex *fx, int sort, int field, bool desc);
 
-static int perm_cmp(const void *a, const void *b)
-{
-    const struct perm_item *x = a;
-    const struct perm_item *y = b;
-    return x->v < y->v ? -1 : x->v > y->v ? 1 : (x->row > y->row) - (x->row < y->row);
-}
-
+/* The rows of field f that have a value, by value (ties by row): the front of
+ * the field's ascending sort order, where NULLs come last. */
 static const uint32_t *field_perm(const sm_findex *fx, int f, size_t *n)
 {
-    struct fx_mut *m = fx->mut;
-    uint32_t *perm = atomic_load_explicit(&m->perm[f], memory_order_acquire);
-    if (!perm) {
-        pthread_mutex_lock(&m->perm_lock);
-        perm = atomic_load_explicit(&m->perm[f], memory_order_relaxed);
-        struct perm_item *items = perm ? NULL : sm_malloc((fx->n ? fx->n : 1) * sizeof(*items));
-        if (items) {
-            size_t k = 0;
-            for (size_t i = 0; i < fx->n; i++)
-                if (!isnan(fx->field[f][i]))
-                    items[k++] = (struct perm_item){fx->field[f][i], (uint32_t)i};
-            qsort(items, k, sizeof(*items), perm_cmp);
-            perm = sm_malloc((k ? k : 1) * sizeof(uint32_t));
-            if (perm) {
-                for (size_t i = 0; i < k; i++)
-                    perm[i] = items[i].row;
-                m->perm_n[f] = k;
-                atomic_store_explicit(&m->perm[f], perm, memory_order_release);
-            }
-            sm_free(items);
-        }
-        pthread_mutex_unlock(&m->perm_lock);
+    *n = 0;
+    const uint32_t *order = order_rows(fx, SM_SORT_FIELD, f, false);
+    if (!order)
+        return NULL;
+    size_t lo = 0;
+    size_t hi = fx->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (!isnan(fx->field[f][order[mid]]))
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    *n = perm ? m->perm_n[f] : 0;
-    return perm;
+    *n = lo;
+    return order;
 }
 
 /* First position of perm (ascending values of col) whose value is past x: with
@@ -1509,7 +1486,7 @@ static const uint32_t *order_rows(const sm_findex *fx, int sort, int field, bool
     uint32_t *order = atomic_load_explicit(&m->order[slot], memory_order_acquire);
     if (order)
         return order;
-    pthread_mutex_lock(&m->perm_lock);
+    pthread_mutex_lock(&m->order_lock);
     order = atomic_load_explicit(&m->order[slot], memory_order_relaxed);
     struct kv *kv = order ? NULL : sm_malloc((fx->n ? fx->n : 1) * sizeof(*kv));
     if (kv) {
@@ -1526,7 +1503,7 @@ static const uint32_t *order_rows(const sm_findex *fx, int sort, int field, bool
         }
         sm_free(kv);
     }
-    pthread_mutex_unlock(&m->perm_lock);
+    pthread_mutex_unlock(&m->order_lock);
     return order;
 }
 
