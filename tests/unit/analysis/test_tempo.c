@@ -896,6 +896,13 @@ static void test_tempo__held_chord_has_no_tempo(void **state)
     sm_analysis_release(&a);
 }
 
+/* Fails unless a has a tempo within tol BPM of want (says what it got). */
+static void expect_tempo(const sm_analysis *a, double want, double tol)
+{
+    if (!a->has_tempo || !(fabs(a->bpm - want) <= tol))
+        fail_msg("%.1f BPM, want %.1f: %s", a->bpm, want, a->loop_evidence);
+}
+
 /* Four-on-the-floor with one kick masked (a fill): a house bar at 67 BPM
  * with a kick on 7 of 8 beats, snare on 2 and 4, an open hat on every
  * off-beat and softer closed sixteenths is still 67 (the kick marks the
@@ -917,10 +924,8 @@ static void test_tempo__four_on_the_floor_survives_a_masked_kick(void **state)
     }
     sm_analysis a;
     run_hits_on(h, nh, 8 * beat, 0.05f, &a);
-    assert_true(a.has_tempo);
+    expect_tempo(&a, 67.0, 0.1);
     assert_true(a.loop);
-    if (fabs(a.bpm - 67.0) > 0.1)
-        fail_msg("%.1f BPM, want 67: %s", a.bpm, a.loop_evidence);
     sm_analysis_release(&a);
 }
 
@@ -938,9 +943,7 @@ static void test_tempo__fast_backbeat_keeps_its_tempo(void **state)
         sm_analysis a;
         size_t nh = pattern(h, 256, bpms[i], 16, 1, 2);
         run_hits(h, nh, 16 * 60.0 / bpms[i], &a);
-        assert_true(a.has_tempo);
-        if (fabs(a.bpm / bpms[i] - 1.0) > 0.001)
-            fail_msg("%.1f BPM, want %.0f: %s", a.bpm, bpms[i], a.loop_evidence);
+        expect_tempo(&a, bpms[i], 0.001 * bpms[i]);
         sm_analysis_release(&a);
     }
 }
@@ -1032,9 +1035,7 @@ static void test_tempo__harmonic_rhythm_halves_the_level(void **state)
     }
     sm_analysis a;
     run_tones(ev, nev, 16 * beat, 0.005, 0.0, 1.0, &a);
-    assert_true(a.has_tempo);
-    if (fabs(a.bpm - 70.0) > 0.1)
-        fail_msg("%.1f BPM, want 70: %s", a.bpm, a.loop_evidence);
+    expect_tempo(&a, 70.0, 0.1);
     assert_true(a.loop);
     sm_analysis_release(&a);
     /* The same strikes with a chord change on every bar line at 140 (every
@@ -1045,9 +1046,7 @@ static void test_tempo__harmonic_rhythm_halves_the_level(void **state)
         ev[nev++] = (struct tone){j * beat / 2.0, beat / 2.0, 1.0, {c[0], c[1], c[2], c[3]}};
     }
     run_tones(ev, nev, 16 * beat, 0.005, 0.0, 1.0, &a);
-    assert_true(a.has_tempo);
-    if (fabs(a.bpm - 140.0) > 0.1)
-        fail_msg("%.1f BPM, want 140: %s", a.bpm, a.loop_evidence);
+    expect_tempo(&a, 140.0, 0.1);
     sm_analysis_release(&a);
 }
 
@@ -1069,9 +1068,8 @@ static void test_tempo__syncopated_loop_starts_on_a_beat(void **state)
     }
     sm_analysis a;
     run_tones(ev, nev, 16 * beat, 0.005, 0.15, 1.0, &a);
-    assert_true(a.has_tempo);
-    if (!a.loop || fabs(a.bpm - 100.0) > 1e-9)
-        fail_msg("%.1f BPM, loop %d, want a 100 BPM loop: %s", a.bpm, a.loop, a.loop_evidence);
+    expect_tempo(&a, 100.0, 1e-9);
+    assert_true(a.loop);
     sm_analysis_release(&a);
 }
 
@@ -1091,8 +1089,7 @@ static void test_tempo__note_changes_only_for_phrases(void **state)
                               {j % 2 ? 67 : 60, -1, -1, -1}};
     sm_analysis a;
     run_tones(ev, 32, 16 * beat, 0.1, 0.0, 1.0, &a);
-    if (!a.has_tempo || fabs(a.bpm - 120.0) > 0.1)
-        fail_msg("%.1f BPM, want 120: %s", a.bpm, a.loop_evidence);
+    expect_tempo(&a, 120.0, 0.1);
     assert_non_null(strstr(a.loop_evidence, "note changes"));
     sm_analysis_release(&a);
     /* Six beats of it: 11 note changes. */
