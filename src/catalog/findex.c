@@ -104,7 +104,7 @@ struct fx_mut {
 
 struct sm_findex {
     size_t n;
-    size_t n_missing;              /* rows with the missing flag */
+    uint32_t counts[2][2][256];    /* rows by missing, loop and category */
     size_t cap;
     int64_t *id;                   /* ascending */
     double *field[SM_QF_COUNT];    /* NaN when NULL */
@@ -240,7 +240,6 @@ static int load_row(const struct sm__fx_row *r, void *ud)
     for (int f = 0; f < SM_QF_COUNT; f++)
         fx->field[f][i] = r->field[f];
     fx->missing[i] = r->missing ? 1 : 0;
-    fx->n_missing += r->missing ? 1 : 0;
     fx->loop[i] = r->loop ? 1 : 0;
     bool key = r->key_tonic >= 0 && r->key_tonic < 128 && r->key_mode >= 0 && r->key_mode < 128;
     fx->key_tonic[i] = (int8_t)(key ? r->key_tonic : -1);
@@ -249,6 +248,7 @@ static int load_row(const struct sm__fx_row *r, void *ud)
     /* Categories outside 0..31 can never match a category filter; 255 keeps
      * them apart for sorting. */
     fx->category[i] = (uint8_t)(r->category >= 0 && r->category < 255 ? r->category : 255);
+    fx->counts[fx->missing[i]][fx->loop[i]][fx->category[i]]++;
     fx->n++;
     return 0;
 }
@@ -1512,7 +1512,7 @@ static const uint32_t *order_rows(const sm_findex *fx, int sort, int field, bool
  * the front. \return 1 when done, 0 when the order is not at hand, -1 when out
  * of memory. */
 static int walk_page(const sm_findex *fx, const uint32_t *order, struct matches *m,
-                     size_t end)
+                     size_t *first, size_t *end)
 {
     uint64_t *bits = NULL;
     if (m->n < fx->n) { /* not every row matches: a bitmap of those that do */
@@ -1522,13 +1522,13 @@ static int walk_page(const sm_findex *fx, const uint32_t *order, struct matches 
         for (size_t i = 0; i < m->n; i++)
             bits[m->idx[i] >> 6] |= 1ull << (m->idx[i] & 63);
     }
-    m->page = sm_malloc((end ? end : 1) * sizeof(*m->page));
+    m->page = sm_malloc((*end ? *end : 1) * sizeof(*m->page));
     if (!m->page) {
         sm_free(bits);
         return -1;
     }
     size_t k = 0;
-    for (size_t i = 0; i < fx->n && k < end; i++) {
+    for (size_t i = 0; i < fx->n && k < *end; i++) {
         uint32_t row = order[i];
         if (bits && !((bits[row >> 6] >> (row & 63)) & 1u))
             continue;
@@ -1549,6 +1549,10 @@ static int walk_page(const sm_findex *fx, const uint32_t *order, struct matches 
         k++;
     }
     sm_free(bits);
+    if (k < *end) { /* never: every match is in the order */
+        *end = k;
+        *first = *first < k ? *first : k;
+    }
     return 1;
 }
 
@@ -1564,20 +1568,31 @@ static bool walk_pays(const sm_findex *fx, size_t matches, size_t end)
     return steps < (double)matches * (1.0 + log2((double)end + 1.0));
 }
 
-/* A query whose only filter is missing (a listing): how many rows match, known
- * without a pass; the page is then walked along the sort order in chunks that
- * apply_filters checks. \return 1 when done, 0 when not such a query (or the
- * order is not at hand), -1 when out of memory. */
+/* A query whose only filters are missing, loop and categories (a listing): how
+ * many rows match is known without a pass (the kept counts); the page is then
+ * walked along the sort order in chunks that apply_filters checks. \return 1
+ * when done, 0 when not such a query (or the order is not at hand), -1 when out
+ * of memory. */
 static int listing_page(const sm_findex *fx, const sm_query *q, int sort, int field,
                         struct matches *m, size_t *first, size_t *end)
 {
-    if (q->n_words || q->n_tags || q->n_keys || q->categories || q->loop >= 0 ||
-        sort == SM_SORT_RELEVANCE)
+    if (q->n_words || q->n_tags || q->n_keys || sort == SM_SORT_RELEVANCE)
         return 0;
     for (int f = 0; f < SM_QF_COUNT; f++)
         if (q->range[f].set)
             return 0;
-    size_t n = q->missing < 0 ? fx->n : q->missing ? fx->n_missing : fx->n - fx->n_missing;
+    size_t n = 0;
+    for (int mi = 0; mi < 2; mi++) {
+        if (q->missing >= 0 && mi != (q->missing ? 1 : 0))
+            continue;
+        for (int lo = 0; lo < 2; lo++) {
+            if (q->loop >= 0 && lo != (q->loop ? 1 : 0))
+                continue;
+            for (unsigned c = 0; c < 256; c++)
+                if (!q->categories || (c < 32 && ((q->categories >> c) & 1u)))
+                    n += fx->counts[mi][lo][c];
+        }
+    }
     *first = q->offset < n ? q->offset : n;
     *end = n;
     if (q->limit > 0 && q->limit < n - *first)
@@ -1606,6 +1621,10 @@ static int listing_page(const sm_findex *fx, const sm_query *q, int sort, int fi
         }
     }
     m->n = n;
+    if (k < *end) { /* never when the counts are right; the page stays in bounds */
+        *end = k;
+        *first = *first < k ? *first : k;
+    }
     return 1;
 }
 
@@ -1643,7 +1662,7 @@ static sm_status select_page(const sm_findex *fx, const struct sm__catalog_backe
         *end = *first + q->limit;
     if (sort != SM_SORT_RELEVANCE && walk_pays(fx, m->n, *end)) {
         const uint32_t *order = order_rows(fx, sort, field, q->sort_desc);
-        got = order ? walk_page(fx, order, m, *end) : 0;
+        got = order ? walk_page(fx, order, m, first, end) : 0;
         if (got < 0)
             return sm_error_set(err, SM_ENOMEM, "findex: out of memory");
         if (got > 0)

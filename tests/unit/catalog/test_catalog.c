@@ -771,7 +771,8 @@ static void test_catalog__findex_matches_sql(void **state)
         "sort:key offset:250 limit:5", "sort:category limit:6", "sort:-warm limit:8",
         "sort:warm offset:330 limit:20", "sort:-bpm limit:4", "sort:bpm offset:260 limit:30",
         "loop:no sort:-lufs limit:5", "missing:yes sort:-note limit:3", "sort:note limit:10",
-        "missing:any sort:-duration offset:395",
+        "missing:any sort:-duration offset:395", "category:kick,snare,hat limit:4",
+        "loop:yes missing:any limit:6 offset:3", "category:kick loop:no sort:name limit:2",
     };
     /* Twice: the second time the words come from the index's cache. */
     for (int round = 0; round < 2; round++)
@@ -780,6 +781,11 @@ static void test_catalog__findex_matches_sql(void **state)
     same_page(cat, fx, "kick bpm:>100");
     same_page(cat, fx, "sort:-name offset:7 limit:9");
     same_page(cat, fx, "tag:nosuch");
+    /* Listings: the count comes from kept counts, the page from a walk. */
+    same_page(cat, fx, "limit:3");
+    same_page(cat, fx, "missing:yes limit:2");
+    same_page(cat, fx, "missing:any loop:yes sort:-bpm limit:4");
+    same_page(cat, fx, "category:kick,snare,hat loop:no limit:3 offset:2");
     sm_findex_free(fx);
     sm_findex_free(NULL);
     /* Bad arguments. */
