@@ -279,7 +279,22 @@ static int load_tag(const char *tag, int64_t id, void *ud)
     return 0;
 }
 
-/* Ranks from the backend's orders: row index of an id by binary search. */
+/* The position of id in the ascending v[0..n), or (size_t)-1. */
+static size_t find_id(const int64_t *v, size_t n, int64_t id)
+{
+    size_t lo = 0;
+    size_t hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && v[lo] == id ? lo : (size_t)-1;
+}
+
+/* The row of an id: from the direct table when ids are dense, else by search. */
 static size_t row_of(const sm_findex *fx, int64_t id)
 {
     if (fx->row_by_id) {
@@ -287,16 +302,7 @@ static size_t row_of(const sm_findex *fx, int64_t id)
             return (size_t)-1;
         return fx->row_by_id[id];
     }
-    size_t lo = 0;
-    size_t hi = fx->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (fx->id[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < fx->n && fx->id[lo] == id ? lo : (size_t)-1;
+    return find_id(fx->id, fx->n, id);
 }
 
 struct rank_ctx {
@@ -444,16 +450,7 @@ sm_findex *sm_findex_load(sm_catalog *cat, sm_error *err)
 
 static bool in_ids(const int64_t *v, size_t n, int64_t id)
 {
-    size_t lo = 0;
-    size_t hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && v[lo] == id;
+    return find_id(v, n, id) != (size_t)-1;
 }
 
 struct plan {
@@ -809,16 +806,8 @@ static int64_t fts_doc_len(const struct fx_fts *t, int64_t id)
 {
     if (t->len_by_id)
         return id >= 0 && id <= t->max_id ? t->len_by_id[id] : -1;
-    size_t lo = 0;
-    size_t hi = t->n_docs;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (t->doc_id[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < t->n_docs && t->doc_id[lo] == id ? t->doc_len[lo] : -1;
+    size_t at = find_id(t->doc_id, t->n_docs, id);
+    return at != (size_t)-1 ? t->doc_len[at] : -1;
 }
 
 /* One word's rows: those with a term that starts with the word. */
