@@ -338,8 +338,8 @@ static void test_category__rendered_kick_and_hat(void **state)
         x[i] = (float)(0.9 * sin(ph) * exp(-t / 0.15));
     }
     /* Three neutral folders, so the checkout's own folder names are no evidence. */
-    char dir[4096];
-    strcpy(dir, tu_path("rendered"));
+    char dir[2048];
+    snprintf(dir, sizeof(dir) - 8, "%s", tu_path("rendered"));
     mkdir(dir, 0700);
     strcat(dir, "/a");
     mkdir(dir, 0700);
