@@ -386,6 +386,17 @@ SM_API sm_status sm_catalog_each_ai_answer(sm_catalog *cat, int64_t id,
                                            sm_catalog_ai_answer_fn fn, void *userdata,
                                            sm_error *err);
 
+/**
+ * A number that changes whenever another connection commits to the catalog
+ * (another process's scan, another handle of this process); this handle's own
+ * writes leave it alone. Cheap enough to ask before every read: SQLite compares
+ * the WAL-index header of the "-shm" file, mapped read-only, and asks
+ * `PRAGMA data_version` only when it moved (and once a second). Not safe to call
+ * on one handle from two threads at once, like every call on a handle.
+ * \return SM_OK with \p version set; the catalog's errors.
+ */
+SM_API sm_status sm_catalog_data_version(sm_catalog *cat, uint64_t *version, sm_error *err);
+
 /** A stored per-file failure (borrowed during the callback). */
 typedef struct sm_catalog_error_rec {
     const char *path;

@@ -626,6 +626,14 @@ sm_status sm_catalog_each_ai_answer(sm_catalog *cat, int64_t id, sm_catalog_ai_a
     return cat->be->each_answer(cat->impl, id, fn, userdata, err);
 }
 
+sm_status sm_catalog_data_version(sm_catalog *cat, uint64_t *version, sm_error *err)
+{
+    CHECK_CAT(cat, err);
+    if (!version)
+        return sm_error_set(err, SM_EINVAL, "catalog: NULL version");
+    return cat->be->data_version(cat->impl, version, err);
+}
+
 sm_status sm_catalog_each_error(sm_catalog *cat, sm_catalog_error_fn fn, void *userdata,
                                 sm_error *err)
 {

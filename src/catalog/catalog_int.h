@@ -114,6 +114,8 @@ struct sm__catalog_backend {
      * order; *n_row and *n_token are the totals the relevance uses. */
     sm_status (*fx_terms)(void *impl, sm__fx_term_fn fn, void *ud, int64_t *n_row,
                           int64_t *n_token, sm_error *err);
+    /* sm_catalog_data_version. */
+    sm_status (*data_version)(void *impl, uint64_t *version, sm_error *err);
 };
 
 extern const struct sm__catalog_backend sm__catalog_sqlite;

@@ -25,6 +25,7 @@
 
 #include "catalog/catalog_int.h"
 #include "catalog/sqlite_int.h"
+#include "util/dbwatch.h"
 
 /* 'SMCD' */
 #define APP_ID 0x534D4344
@@ -152,6 +153,8 @@ struct db {
     bool has_bm25;     /* sm_bm25 registered (the filter index ranks words with it) */
     int lock_fd;
     sqlite3_stmt *st[ST_COUNT];
+    struct sm_dbwatch watch; /* when data_version is worth asking */
+    int64_t data_version;
 };
 
 static int register_bm25(sqlite3 *h);
@@ -426,9 +429,11 @@ static void db_close(void *impl)
         sqlite3_close_v2(d->h);
     if (d->lock_fd >= 0)
         close(d->lock_fd);
+    sm__dbwatch_close(&d->watch);
     sm_free(d->path);
     sm_free(d);
 }
+
 
 static int query_int(struct db *d, const char *sql, long long *out)
 {
@@ -443,6 +448,20 @@ static int query_int(struct db *d, const char *sql, long long *out)
     }
     sqlite3_finalize(st);
     return rc;
+}
+
+/* Other connections' commits, cheaply: the WAL-index header first (dbwatch.h). */
+static sm_status db_data_version(void *impl, uint64_t *version, sm_error *err)
+{
+    struct db *d = impl;
+    if (d->memory || sm__dbwatch_due(&d->watch)) {
+        long long v = 0;
+        if (query_int(d, "PRAGMA data_version", &v) != SQLITE_OK)
+            return fail(d, err, "reading the data version");
+        d->data_version = v;
+    }
+    *version = (uint64_t)d->data_version;
+    return SM_OK;
 }
 
 static sm_status migrate(struct db *d, sm_error *err)
@@ -479,12 +498,15 @@ static void *db_open(const struct sm__catalog_url *u, const sm_catalog_opts *opt
         return NULL;
     }
     d->lock_fd = -1;
+    sm__dbwatch_init(&d->watch, NULL);
     d->path = sm_strdup(u->location);
     if (!d->path) {
         sm_error_set(err, SM_ENOMEM, "catalog: out of memory");
         goto fail;
     }
     d->memory = !strcmp(u->location, ":memory:");
+    if (!d->memory)
+        sm__dbwatch_init(&d->watch, d->path);
     d->readonly = (opts->flags & SM_CATALOG_READONLY) != 0;
     d->busy_ms = opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms
                  : u->busy_timeout_ms >= 0 ? u->busy_timeout_ms
@@ -2315,4 +2337,5 @@ const struct sm__catalog_backend sm__catalog_sqlite = {
     .put_answer = sm__sqlite_put_answer,
     .each_answer = sm__sqlite_each_answer,
     .fx_terms = db_fx_terms,
+    .data_version = db_data_version,
 };

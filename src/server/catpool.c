@@ -7,6 +7,7 @@
 
 int sm__catpool_init(sm_srv *srv)
 {
+    pthread_mutex_init(&srv->watch_lock, NULL);
     srv->max_open = (size_t)(srv->threads + srv->workers + 2);
     srv->cat_free = sm_calloc(srv->max_open, sizeof(*srv->cat_free));
     return srv->cat_free ? 0 : -1;
@@ -22,6 +23,45 @@ void sm__catpool_close(sm_srv *srv)
     pthread_mutex_unlock(&srv->cat_lock);
     sm_free(srv->cat_free);
     srv->cat_free = NULL;
+    sm_catalog_close(srv->watch_cat);
+    srv->watch_cat = NULL;
+    pthread_mutex_destroy(&srv->watch_lock);
+}
+
+/* The first change after a quiet spell makes the indexes stale at once (a scan
+ * from the command line is searchable when it ends); while another process keeps
+ * writing, they are reloaded at most every WATCH_RELOAD_MS, so a long scan does
+ * not turn every search into an index load. */
+#define WATCH_RELOAD_MS 2000.0
+
+void sm__srv_catalog_watch(sm_srv *srv)
+{
+    double now = sm__srv_now() * 1e3;
+    bool stale = false;
+    pthread_mutex_lock(&srv->watch_lock);
+    if (!srv->watch_cat && now - srv->watch_open_ms >= 1000.0) {
+        srv->watch_open_ms = now;
+        srv->watch_cat = sm_catalog_open(srv->cfg.db, NULL, NULL);
+        if (srv->watch_cat &&
+            sm_catalog_data_version(srv->watch_cat, &srv->watch_version, NULL) != SM_OK) {
+            sm_catalog_close(srv->watch_cat);
+            srv->watch_cat = NULL;
+        }
+    }
+    uint64_t v = 0;
+    if (srv->watch_cat && sm_catalog_data_version(srv->watch_cat, &v, NULL) == SM_OK &&
+        v != srv->watch_version) {
+        srv->watch_version = v;
+        srv->watch_pending = true;
+    }
+    if (srv->watch_pending && now - srv->watch_stale_ms >= WATCH_RELOAD_MS) {
+        srv->watch_pending = false;
+        srv->watch_stale_ms = now;
+        stale = true;
+    }
+    pthread_mutex_unlock(&srv->watch_lock);
+    if (stale)
+        sm__srv_indexes_stale(srv);
 }
 
 sm_catalog *sm__srv_catalog_acquire(sm_srv *srv, sm_error *err)

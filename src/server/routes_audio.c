@@ -256,6 +256,7 @@ static int query_error(sm_req *req, const sm_query *q, const char *text, const s
  * lock is held (the caller unlocks fx_lock); otherwise search falls back to SQL. */
 static sm_status fx_acquire(sm_srv *srv, sm_catalog *cat)
 {
+    sm__srv_catalog_watch(srv);
     pthread_rwlock_rdlock(&srv->fx_lock);
     if (!srv->fx_stale && srv->fx)
         return SM_OK;
@@ -646,6 +647,7 @@ static int file_waveform(sm_req *req, void *ud)
 /* Make sure the similarity index is loaded; \return with the read lock held. */
 static sm_status index_acquire(sm_srv *srv, sm_catalog *cat, size_t dim, sm_error *err)
 {
+    sm__srv_catalog_watch(srv);
     pthread_rwlock_rdlock(&srv->vx_lock);
     if (!srv->vx_stale && srv->vx && sm_vindex_dim(srv->vx) == dim)
         return SM_OK;

@@ -69,6 +69,15 @@ struct sm_srv {
     struct sm_findex *fx;
     bool fx_stale;
 
+    /* Commits by other processes (a CLI scan) make both indexes stale: a handle of
+     * its own asks sm_catalog_data_version before index use (catpool.c). */
+    pthread_mutex_t watch_lock;
+    sm_catalog *watch_cat;
+    uint64_t watch_version;
+    bool watch_pending;      /* a change not yet acted on (at most one reload in 2 s) */
+    double watch_open_ms;    /* last attempt to open watch_cat */
+    double watch_stale_ms;   /* when the indexes were last made stale for a change */
+
     /* Analyzers for uploads (one per worker at most). */
     pthread_mutex_t an_lock;
     struct sm_analyzer **an_free;
@@ -188,6 +197,9 @@ int sm__routes_web(sm_srv *srv);
 /* Catalog pool set-up and teardown (catpool.c). */
 int sm__catpool_init(sm_srv *srv);
 void sm__catpool_close(sm_srv *srv);
+/* Marks the indexes stale when another process committed to the catalog; call
+ * before using them. */
+void sm__srv_catalog_watch(sm_srv *srv);
 /* Stop running scans and forget the jobs (routes_jobs.c). */
 void sm__scanjobs_stop(sm_srv *srv);
 

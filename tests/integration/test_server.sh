@@ -201,6 +201,22 @@ assert kick["total"] == len(get(base + "/api/v1/audio/files?q=kick&limit=1000")[
 none = get(base + "/api/v1/audio/files?q=nosuchword")
 assert none["total"] == 0 and none["items"] == [], none
 EOF
+# Another process writes the catalog (a scan from the command line): the running
+# server's indexes follow it, within the 2 s it allows between reloads.
+mkdir -p "$tmp/cli-lib"
+"$gen" tone "$tmp/cli-lib/zebrafinch.wav" --freq 660 --seconds 0.5 >/dev/null
+req GET "$B/api/v1/audio/files?q=zebrafinch" -H "$MH"
+check "a file not scanned yet is not found" json "assert d['total'] == 0, d"
+"$bin" --data-dir "$data" scan "$tmp/cli-lib" --progress none >/dev/null 2>&1
+found=no
+for _ in $(seq 1 50); do
+    req GET "$B/api/v1/audio/files?q=zebrafinch" -H "$MH"
+    json "assert d['total'] == 1" 2>/dev/null && { found=yes; break; }
+    sleep 0.1
+done
+check "a scan by another process is searchable in the running server" test $found = yes
+req GET "$B/api/v1/audio/files/$(json "print(d['items'][0]['id'])" 2>/dev/null || echo 0)/similar?k=3" -H "$MH"
+expect "and its similar sounds come from the reloaded vector index" 200
 req GET "$B/api/v1/audio/files?category=kick" -H "$MH"
 expect "filter parameter" 200
 check "category filter" json "assert d['items'] and all(i['category'] == 'kick' for i in d['items'])"

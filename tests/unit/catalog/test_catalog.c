@@ -137,6 +137,43 @@ static void test_catalog__creates_schema_and_reopens(void **state)
     unlink(path);
 }
 
+/* Another handle's commit moves the data version; reads and this handle's own
+ * writes do not. */
+static void test_catalog__data_version_sees_other_writers(void **state)
+{
+    (void)state;
+    char path[4096];
+    snprintf(path, sizeof(path), "%s", tu_path("dv.db"));
+    unlink(path);
+    sm_error err = SM_ERROR_INIT;
+    sm_catalog *a = sm_catalog_open(path, NULL, &err);
+    sm_catalog *b = sm_catalog_open(path, NULL, &err);
+    assert_non_null(a);
+    assert_non_null(b);
+    uint64_t v0 = 0;
+    uint64_t v = 0;
+    assert_int_equal(sm_catalog_data_version(a, &v0, &err), SM_OK);
+    assert_int_equal(sm_catalog_data_version(a, &v, &err), SM_OK);
+    assert_true(v == v0);
+    put(a, "/lib/own.wav", 120.0, 0, 0, SM_CAT_KICK, false, "o1"); /* its own write */
+    assert_int_equal(sm_catalog_data_version(a, &v, &err), SM_OK);
+    assert_true(v == v0);
+    put(b, "/lib/other.wav", 120.0, 0, 0, SM_CAT_SNARE, false, "o2"); /* another's */
+    assert_int_equal(sm_catalog_data_version(a, &v, &err), SM_OK);
+    assert_true(v != v0);
+    uint64_t v1 = v;
+    sm_sample_list out = SM_SAMPLE_LIST_INIT;
+    assert_int_equal(search_n(b, "", &out), 2); /* reads change nothing */
+    sm_sample_list_release(&out);
+    assert_int_equal(sm_catalog_data_version(a, &v, &err), SM_OK);
+    assert_true(v == v1);
+    assert_int_equal(sm_catalog_data_version(NULL, &v, &err), SM_EINVAL);
+    assert_int_equal(sm_catalog_data_version(a, NULL, &err), SM_EINVAL);
+    sm_catalog_close(b);
+    sm_catalog_close(a);
+    unlink(path);
+}
+
 static void test_catalog__put_get_roundtrip(void **state)
 {
     (void)state;
@@ -813,6 +850,7 @@ int main(void)
         cmocka_unit_test(test_catalog__open_rejects_bad_args),
         cmocka_unit_test(test_catalog__creates_schema_and_reopens),
         cmocka_unit_test(test_catalog__put_get_roundtrip),
+        cmocka_unit_test(test_catalog__data_version_sees_other_writers),
         cmocka_unit_test(test_catalog__same_path_updates_and_keeps_tags),
         cmocka_unit_test(test_catalog__replace_id_moves_row_keeping_tags),
         cmocka_unit_test(test_catalog__errors_missing_prune_known),
