@@ -306,7 +306,7 @@
     clearTimeout(searchTimer);
     if (S.abort) S.abort.abort();
     S.gen++;
-    S.items = []; S.cursor = null; S.more = true; S.sel = -1; S.loadingGen = -1;
+    S.items = []; S.cursor = null; S.more = true; S.sel = -1; S.loadingGen = -1; S.total = 0;
     $('q-error').textContent = '';
     $('results').scrollTop = 0;
     for (const r of pool) r._i = -1;
@@ -326,7 +326,7 @@
       });
       if (gen !== S.gen) return;
       for (const it of d.items) S.items.push(compact(it));
-      S.cursor = d.next_cursor; S.more = !!d.next_cursor;
+      S.cursor = d.next_cursor; S.more = !!d.next_cursor; S.total = d.total || 0;
       S.lastMs = performance.now() - t0;
     } catch (e) {
       if (e.name === 'AbortError' || gen !== S.gen) return;
@@ -438,7 +438,9 @@
     setIf($('empty'), 'hidden', !!total || S.loadingGen === S.gen);
     const cnt = S.items.length;
     setIf($('count'), 'textContent', S.loadingGen === S.gen && !cnt ? 'Searching…'
-      : cnt ? cnt.toLocaleString() + (S.more ? '+ samples (more load as you scroll)' : ' samples') : 'No samples');
+      : !cnt ? 'No samples'
+      : S.more ? (S.total > cnt ? S.total.toLocaleString() + ' samples, ' : '') + cnt.toLocaleString() + '+ loaded (more as you scroll)'
+      : cnt.toLocaleString() + ' samples');
     if (S.more && first + n > S.items.length - Math.max(60, 2 * n)) loadMore(PAGE);
     clearTimeout(idleTimer);
     idleTimer = setTimeout(wantVisibleWaves, 90);
