@@ -7,6 +7,9 @@
 #ifndef SM_CATALOG_INT_H
 #define SM_CATALOG_INT_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <samplemind/catalog.h>
 
 /* A parsed catalog URL. */
@@ -45,6 +48,21 @@ typedef int (*sm__fx_order_fn)(int64_t id, bool tie, void *ud);
 /* One (term, row) of the full-text index: the term's instances in the row (all
  * columns); or, with term NULL, one row and its token count (all columns). */
 typedef int (*sm__fx_term_fn)(const char *term, size_t len, int64_t id, int count, void *ud);
+
+/* The position of id in the ascending v[0..n), or (size_t)-1 (binary search). */
+static inline size_t sm__id_find(const int64_t *v, size_t n, int64_t id)
+{
+    size_t lo = 0;
+    size_t hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && v[lo] == id ? lo : (size_t)-1;
+}
 
 struct sm__catalog_backend {
     const char *name;

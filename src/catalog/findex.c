@@ -279,21 +279,6 @@ static int load_tag(const char *tag, int64_t id, void *ud)
     return 0;
 }
 
-/* The position of id in the ascending v[0..n), or (size_t)-1. */
-static size_t find_id(const int64_t *v, size_t n, int64_t id)
-{
-    size_t lo = 0;
-    size_t hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && v[lo] == id ? lo : (size_t)-1;
-}
-
 /* The row of an id: from the direct table when ids are dense, else by search. */
 static size_t row_of(const sm_findex *fx, int64_t id)
 {
@@ -302,7 +287,7 @@ static size_t row_of(const sm_findex *fx, int64_t id)
             return (size_t)-1;
         return fx->row_by_id[id];
     }
-    return find_id(fx->id, fx->n, id);
+    return sm__id_find(fx->id, fx->n, id);
 }
 
 struct rank_ctx {
@@ -450,7 +435,7 @@ sm_findex *sm_findex_load(sm_catalog *cat, sm_error *err)
 
 static bool in_ids(const int64_t *v, size_t n, int64_t id)
 {
-    return find_id(v, n, id) != (size_t)-1;
+    return sm__id_find(v, n, id) != (size_t)-1;
 }
 
 struct plan {
@@ -806,7 +791,7 @@ static int64_t fts_doc_len(const struct fx_fts *t, int64_t id)
 {
     if (t->len_by_id)
         return id >= 0 && id <= t->max_id ? t->len_by_id[id] : -1;
-    size_t at = find_id(t->doc_id, t->n_docs, id);
+    size_t at = sm__id_find(t->doc_id, t->n_docs, id);
     return at != (size_t)-1 ? t->doc_len[at] : -1;
 }
 

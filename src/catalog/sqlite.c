@@ -2026,18 +2026,9 @@ static void sm_bm25(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_conte
         if (id >= 0 && id <= ds->max_id && ds->by_id[id] >= 0)
             dl = (double)ds->by_id[id];
     } else if (rc == SQLITE_OK && ds) {
-        sqlite3_int64 id = api->xRowid(fts);
-        size_t lo = 0;
-        size_t hi = ds->n;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (ds->ids[mid] < id)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        if (lo < ds->n && ds->ids[lo] == id)
-            dl = (double)ds->tok[lo];
+        size_t at = sm__id_find(ds->ids, ds->n, (int64_t)api->xRowid(fts));
+        if (at != (size_t)-1)
+            dl = (double)ds->tok[at];
     }
     if (rc == SQLITE_OK && dl < 0.0) {
         int n_tok = 0;

@@ -12,6 +12,8 @@
 #include <samplemind/alloc.h>
 #include <samplemind/catalog.h>
 
+#include "catalog/catalog_int.h"
+
 struct sm_vindex {
     size_t dim;
     size_t n;
@@ -245,35 +247,6 @@ static void heap_offer(struct heap *h, float d, size_t idx)
     }
 }
 
-static bool in_sorted(const int64_t *v, size_t n, int64_t id)
-{
-    size_t lo = 0;
-    size_t hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && v[lo] == id;
-}
-
-/* Index of id in the (sorted) ids, or (size_t)-1. */
-static size_t find_index(const sm_vindex *vx, int64_t id)
-{
-    size_t lo = 0;
-    size_t hi = vx->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (vx->ids[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < vx->n && vx->ids[lo] == id ? lo : (size_t)-1;
-}
-
 size_t sm_vindex_search(const sm_vindex *vx, const float *q, size_t k, int64_t exclude_id,
                         const int64_t *allow, size_t n_allow, int64_t *ids, float *dist)
 {
@@ -352,7 +325,7 @@ size_t sm_vindex_search(const sm_vindex *vx, const float *q, size_t k, int64_t e
         for (size_t a = 0; a < n_allow; a++) {
             if (allow[a] == exclude_id && exclude_id != 0)
                 continue;
-            size_t i = find_index(vx, allow[a]);
+            size_t i = sm__id_find(vx->ids, vx->n, allow[a]);
             if (i == (size_t)-1)
                 continue;
             heap_offer(&h, 1.0f - dot(qn, vx->v + i * dim, dim), i);
@@ -364,7 +337,7 @@ size_t sm_vindex_search(const sm_vindex *vx, const float *q, size_t k, int64_t e
                 continue;
             if (exclude_id != 0 && vx->ids[i] == exclude_id)
                 continue;
-            if (allow && !in_sorted(allow, n_allow, vx->ids[i]))
+            if (allow && sm__id_find(allow, n_allow, vx->ids[i]) == (size_t)-1)
                 continue;
             heap_offer(&h, d, i);
         }
