@@ -40,7 +40,7 @@ c = sqlite3.connect(db)
 c.execute("PRAGMA journal_mode=WAL"); c.execute("PRAGMA synchronous=OFF")
 cols = [r[1] for r in c.execute("PRAGMA table_info(samples)")]
 tplrow = dict(zip(cols, c.execute("SELECT * FROM samples LIMIT 1").fetchone()))
-datarow = c.execute("SELECT analysis, waveform FROM sample_data LIMIT 1").fetchone()
+datarow = c.execute("SELECT analysis, waveform FROM sample_data WHERE waveform IS NOT NULL LIMIT 1").fetchone()
 c.execute("DELETE FROM sample_data"); c.execute("DELETE FROM samples"); c.execute("DELETE FROM samples_fts")
 rnd = random.Random(7)
 words = ["kick", "snare", "clap", "hat", "open", "closed", "tom", "perc", "bass", "sub", "808",
