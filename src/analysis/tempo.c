@@ -539,6 +539,25 @@ static void work_release(struct work *w)
     memset(w, 0, sizeof(*w));
 }
 
+/* out[t] = max(0, x[t] - the mean of x over t +- LOCAL_MEAN_FRAMES): the rise
+ * above the local floor (a running window sum). */
+static void above_local_mean(const float *x, size_t n, float *out)
+{
+    double win = 0.0;
+    size_t lo = 0;
+    size_t hi = 0;
+    for (size_t t = 0; t < n; t++) {
+        size_t want_lo = t > LOCAL_MEAN_FRAMES ? t - LOCAL_MEAN_FRAMES : 0;
+        size_t want_hi = t + LOCAL_MEAN_FRAMES + 1 < n ? t + LOCAL_MEAN_FRAMES + 1 : n;
+        while (hi < want_hi)
+            win += (double)x[hi++];
+        while (lo < want_lo)
+            win -= (double)x[lo++];
+        float d = x[t] - (float)(win / (double)(hi - lo));
+        out[t] = d > 0.0f ? d : 0.0f;
+    }
+}
+
 /* o, om, segments and energies. Returns 0, or -1 when out of memory. */
 static int work_prepare(struct work *w, const float *odf, size_t n, const sm_analysis *a)
 {
@@ -578,19 +597,7 @@ static int work_prepare(struct work *w, const float *odf, size_t n, const sm_ana
     /* Frame 0 rises from assumed silence (see sm__onset_first). */
     w->x[0] = sm__onset_first(w->x, n);
     const float *x = w->x;
-    double win = 0.0;
-    size_t lo = 0;
-    size_t hi = 0;
-    for (size_t t = 0; t < n; t++) {
-        size_t want_lo = t > LOCAL_MEAN_FRAMES ? t - LOCAL_MEAN_FRAMES : 0;
-        size_t want_hi = t + LOCAL_MEAN_FRAMES + 1 < n ? t + LOCAL_MEAN_FRAMES + 1 : n;
-        while (hi < want_hi)
-            win += (double)x[hi++];
-        while (lo < want_lo)
-            win -= (double)x[lo++];
-        float d = x[t] - (float)(win / (double)(hi - lo));
-        w->o[t] = d > 0.0f ? d : 0.0f;
-    }
+    above_local_mean(x, n, w->o);
     for (size_t t = 0; t < n; t++) {
         float m = w->o[t];
         if (t > 0 && w->o[t - 1] > m)
@@ -760,19 +767,7 @@ static void band_prepare(const float *src, size_t nsrc, float first, size_t N, f
         float v = t == 0 ? first : (t < nsrc ? src[t] : 0.0f);
         tmp[t] = isfinite(v) && v > 0.0f ? (v < 1e6f ? v : 1e6f) : 0.0f;
     }
-    double win = 0.0;
-    size_t lo = 0;
-    size_t hi = 0;
-    for (size_t t = 0; t < N; t++) {
-        size_t want_lo = t > LOCAL_MEAN_FRAMES ? t - LOCAL_MEAN_FRAMES : 0;
-        size_t want_hi = t + LOCAL_MEAN_FRAMES + 1 < N ? t + LOCAL_MEAN_FRAMES + 1 : N;
-        while (hi < want_hi)
-            win += (double)tmp[hi++];
-        while (lo < want_lo)
-            win -= (double)tmp[lo++];
-        float d = tmp[t] - (float)(win / (double)(hi - lo));
-        out[t] = d > 0.0f ? d : 0.0f;
-    }
+    above_local_mean(tmp, N, out);
     for (size_t t = 0; t < N; t++) {
         float m = out[t];
         if (t > 0 && out[t - 1] > m)
