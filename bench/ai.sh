@@ -23,17 +23,8 @@ for t in wrk redis-server curl; do
 done
 [ -x "$bin" ] || { echo "bench/ai.sh: $bin not built" >&2; exit 1; }
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-free_port() {
-    python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"
-}
+. "$(dirname "$0")/lib.sh"
+bench_tmp
 wait_http() {
     for _ in $(seq 200); do curl -s -o /dev/null "$1" && return 0; sleep 0.05; done
     return 1

@@ -18,18 +18,9 @@ for t in wrk nginx curl; do
 done
 [ -x "$bin" ] || { echo "bench/http.sh: $bin not built" >&2; exit 1; }
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
+bench_tmp
 
-free_port() {
-    python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"
-}
 
 # first_answer URL CMD...: start CMD, poll URL every millisecond; prints
 # "PID MS" with the milliseconds from the start to the first 200.

@@ -39,3 +39,16 @@ peak_rss() {
     tail -n 1 "$f"
     rm -f "$f"
 }
+
+# free_port: a free TCP port on loopback.
+free_port() {
+    python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"
+}
+
+# bench_tmp: a temp dir in $tmp, and an EXIT trap that kills the children listed
+# in the pids array and removes it.
+bench_tmp() {
+    tmp=$(mktemp -d)
+    pids=()
+    trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"' EXIT
+}
