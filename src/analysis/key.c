@@ -20,24 +20,25 @@ static const double minor_triad[12] = {1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0};
 static const char *const pitch_names[12] = {"C", "C#", "D", "D#", "E", "F",
                                             "F#", "G", "G#", "A", "A#", "B"};
 
-/* The confidence parts: a pitch-set margin of MARGIN_FULL or more counts fully; a
- * mode decision of MODE_FULL or more counts fully (an undecided one counts half); a
- * chroma coefficient of variation below CV_NONE counts nothing and above CV_FULL
+/* The confidence parts: a lead of the chosen key over the runner-up of DECIDED_FULL
+ * or more counts fully (none at all leaves DECIDED_MIN of the confidence); a best
+ * profile fit below FIT_NONE counts nothing and above FIT_FULL fully; a chroma
+ * coefficient of variation below CV_NONE counts nothing and above CV_FULL
  * fully; a mean spectral flatness below FLAT_TONAL counts as tonal and above
  * FLAT_NOISE as noise. Flatness is the pipeline's (power spectrum, 22,050 Hz): about
  * 0.000-0.01 for notes and chords, 0.02 for music over loud drums, 0.08 for a kick
  * and snare loop, 0.18 for white noise, 0.2 for clicks. */
-#define MARGIN_FULL 0.10
-#define MODE_FULL 0.20
-#define FIT_NONE 0.50
+#define DECIDED_FULL 0.20
+#define DECIDED_MIN 0.60
+#define FIT_NONE 0.55
 #define FIT_FULL 0.90
 #define CV_NONE 0.10
 #define CV_FULL 0.40
 #define FLAT_TONAL 0.02
 #define FLAT_NOISE 0.10
-/* Weight of the opening chord against the whole-file profile fit in the choice
- * between a key and its relative. */
-#define START_WEIGHT 0.5
+/* Weight of the opening chord's fit to a key's tonic triad against the whole-file
+ * profile fit (both correlations, -1..1). */
+#define START_WEIGHT 1.0
 
 static double clamp01(double x)
 {
@@ -133,18 +134,13 @@ void sm__key_analyze_start(sm_analysis *a, const double start[12])
         if (score[k] > score[best])
             best = k;
 
-    /* The pitch set: the best key and its relative share it. */
-    int maj = best < 12 ? best : (best - 12 + 3) % 12;
-    int min = 12 + (maj + 9) % 12;
-    double second = -1.0;
-    for (int k = 0; k < 24; k++)
-        if (k != maj && k != min && score[k] > second)
-            second = score[k];
-
-    /* Major or minor: the whole-file fit, plus how well the opening chord matches
-     * each tonic triad (progressions and loops start on the tonic far more often
-     * than on the relative). */
-    double d = score[maj] - score[min];
+    /* Each key: the whole-file profile fit plus how well the opening chord matches
+     * its tonic triad (progressions, loops and melodies start on the tonic far more
+     * often than on any other chord). This decides between the key and its
+     * relative (same pitch set) as well as between keys a fifth apart (a pitch set
+     * with the fourth or the seventh missing fits both). */
+    double total[24];
+    memcpy(total, score, sizeof(total));
     double s[12];
     if (start && normalise(start, s)) {
         double tmaj[12];
@@ -153,25 +149,34 @@ void sm__key_analyze_start(sm_analysis *a, const double start[12])
         normalise(minor_triad, tmin);
         double st[24];
         correlate(s, tmaj, tmin, st);
-        d += START_WEIGHT * (st[maj] - st[min]);
+        for (int k = 0; k < 24; k++)
+            total[k] += START_WEIGHT * st[k];
     }
-    int key = d >= 0.0 ? maj : min;
+    int key = 0;
+    for (int k = 1; k < 24; k++)
+        if (total[k] > total[key])
+            key = k;
+    /* The lead over the runner-up, whichever key that is. */
+    double runner = -INFINITY;
+    for (int k = 0; k < 24; k++)
+        if (k != key && total[k] > runner)
+            runner = total[k];
+    double d = total[key] - runner;
 
-    double set_margin = clamp01((score[best] - second) / MARGIN_FULL);
-    double mode = 0.5 + 0.5 * clamp01(fabs(d) / MODE_FULL);
     double cv = sqrt(var / 12.0) / mean;
     double peak = clamp01((cv - CV_NONE) / (CV_FULL - CV_NONE));
     double flat = a->spectral[SM_SPEC_FLATNESS].mean;
     double tonal = 1.0;
     if (isfinite(flat))
         tonal = clamp01((FLAT_NOISE - flat) / (FLAT_NOISE - FLAT_TONAL));
-    /* A poor fit to every profile is not a key either. */
+    /* A poor fit to every profile is not a key: drums, kicks and noise. */
     double fit = clamp01((score[best] - FIT_NONE) / (FIT_FULL - FIT_NONE));
-    /* The pitch-set margin only halves the confidence at worst: a melody over soft
-     * chords often fits the key a fifth away almost as well and is still right
-     * most of the time, while drums and noise are told apart by fit and tonality. */
-    double conf = (0.5 + 0.5 * set_margin) * mode * peak * tonal * fit;
-
+    /* A close runner-up (the relative, the key a fifth away, the parallel) lowers
+     * the confidence but never below DECIDED_MIN of it: a melody over soft chords
+     * often fits a neighbouring key almost as well and is still right most of
+     * the time. */
+    double decided = clamp01(d / DECIDED_FULL);
+    double conf = fit * peak * tonal * (DECIDED_MIN + (1.0 - DECIDED_MIN) * decided);
     if (conf < SM__KEY_MIN_CONFIDENCE) {
         set_no_key(a, conf);
         return;

@@ -284,6 +284,56 @@ static void test_key__natural_minor_with_flat_seventh_is_minor(void **state)
     }
 }
 
+static void test_key__opening_chord_decides_between_fifths(void **state)
+{
+    (void)state;
+    /* I-iii-vi-V (C Em Am G) has no F and no F#: its chroma fits C major and
+     * G major (E minor) about equally, and the profile alone leans to E minor.
+     * The opening C chord names the tonic, in every transposition. */
+    static const int chords[4][2] = {{0, 4}, {4, 3}, {9, 3}, {7, 4}};
+    for (int t = 0; t < 12; t++) {
+        double c[12];
+        double start[12];
+        progression(c, chords, 4, t);
+        triad(start, t, 4);
+        sm_analysis a;
+        blank(&a);
+        set_chroma(&a, c, 0);
+        sm__key_analyze_start(&a, start);
+        assert_true(a.has_key);
+        assert_int_equal(a.key_tonic, t);
+        assert_int_equal(a.key_mode, SM_MODE_MAJOR);
+    }
+}
+
+static void test_key__close_runner_up_keeps_the_key(void **state)
+{
+    (void)state;
+    /* A melody over soft chords in A minor (a generated keys file, chroma and
+     * opening as measured, rotated to A = 0): it fits A minor best, with the keys
+     * around it close behind. A close runner-up lowers the confidence but does not
+     * take the key away. */
+    static const double mel[12] = {0.89, 0.03, 0.90, 0.75, 0.18, 0.69,
+                                   0.20, 0.48, 0.48, 0.35, 1.00, 0.07};
+    static const double open[12] = {1.00, 0.04, 0.40, 0.32, 0.27, 0.30,
+                                    0.07, 0.62, 0.01, 0.11, 0.54, 0.08};
+    for (int t = 0; t < 12; t++) {
+        sm_analysis a;
+        blank(&a);
+        a.spectral[SM_SPEC_FLATNESS].mean = 0.0001;
+        double start[12];
+        for (int i = 0; i < 12; i++) {
+            a.chroma[(i + t) % 12] = mel[i];
+            start[(i + t) % 12] = open[i];
+        }
+        sm__key_analyze_start(&a, start);
+        assert_true(a.has_key);
+        assert_int_equal(a.key_tonic, t);
+        assert_int_equal(a.key_mode, SM_MODE_MINOR);
+        assert_true(a.key_confidence < 0.9);
+    }
+}
+
 static void test_key__unusable_opening_is_ignored(void **state)
 {
     (void)state;
@@ -625,6 +675,31 @@ static void test_key__end_to_end_progressions(void **state)
     free(x);
 }
 
+static void test_key__end_to_end_opening_decides_between_fifths(void **state)
+{
+    (void)state;
+    /* I-iii-vi-V, voice-led (C, Em, Am, G): no F or F#, so C major and G major
+     * share the pitch set; the opening C chord decides. */
+    static const int prog[4][3] = {{60, 64, 67}, {59, 64, 67}, {57, 60, 64}, {59, 62, 67}};
+    size_t n = 8 * E2E_RATE;
+    float *x = malloc(n * sizeof(float));
+    assert_non_null(x);
+    sm_analysis a;
+    render_progression(x, n, prog, 0);
+    analyze_file(x, n, &a);
+    assert_file_key(&a, "C major", "8B");
+    sm_analysis_release(&a);
+    render_progression(x, n, prog, 2);
+    analyze_file(x, n, &a);
+    assert_file_key(&a, "D major", "10B");
+    sm_analysis_release(&a);
+    render_progression(x, n, prog, -3);
+    analyze_file(x, n, &a);
+    assert_file_key(&a, "A major", "11B");
+    sm_analysis_release(&a);
+    free(x);
+}
+
 static void test_key__end_to_end_noise_and_clicks_have_no_key(void **state)
 {
     (void)state;
@@ -655,6 +730,8 @@ int main(void)
         cmocka_unit_test(test_key__ambiguous_material_is_not_a_key),
         cmocka_unit_test(test_key__opening_chord_decides_between_relatives),
         cmocka_unit_test(test_key__natural_minor_with_flat_seventh_is_minor),
+        cmocka_unit_test(test_key__opening_chord_decides_between_fifths),
+        cmocka_unit_test(test_key__close_runner_up_keeps_the_key),
         cmocka_unit_test(test_key__unusable_opening_is_ignored),
         cmocka_unit_test(test_key__poor_fit_is_not_a_key),
         cmocka_unit_test(test_key__silence_and_bad_values),
@@ -663,6 +740,7 @@ int main(void)
         cmocka_unit_test(test_key__parse_rejects_garbage),
         cmocka_unit_test(test_key__compatible_keys_follow_the_wheel),
         cmocka_unit_test(test_key__end_to_end_progressions),
+        cmocka_unit_test(test_key__end_to_end_opening_decides_between_fifths),
         cmocka_unit_test(test_key__end_to_end_noise_and_clicks_have_no_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
