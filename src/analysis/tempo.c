@@ -60,7 +60,18 @@
  * empty wins, so a half-time pattern with eighth hats is reported at the full
  * tempo the hats imply (140, not 70) and a backbeat with eighth hats at its own
  * rate; sixteenth hats with the snare on 3 stay at the snare-on-3 tempo (75, not
- * 150, where the snare would fall once every 8 beats); (3) a kick on every beat
+ * 150, where the snare would fall once every 8 beats). QUARTER-NOTE HATS: as the
+ * hats play eighths or sixteenths, a level whose half-beats carry under 20 % of
+ * the hats on its beats (h8 / h0 < 0.2, h0 the high band on the beats), and
+ * under half the share the level half as fast has, is left out (unless no
+ * candidate is left): its hats would be quarter notes, and the slower level,
+ * whose half-beats they sound, is the beat. A breakbeat at 93 BPM (snare on 2
+ * and 4) whose kick spills into the mid band otherwise read as a half-time
+ * pattern at 186 with the hats on every beat; a fast level whose accented
+ * hats make its own h8 / h0 low (0.17-0.3 at 190-200 BPM) keeps it, as the
+ * level half as fast does not have twice the share (development seeds 2-7
+ * and 11-16: 111 -> 104 wrong; 0.15-0.25 and 0.5 lie on a plateau);
+ * (3) a kick on every beat
  * and nowhere between (four-on-the-floor) marks the beat, so a house pattern
  * with sixteenth hats at 67 is 67, not a half-time 134. Without any high-band
  * onset in the loop the salience winner stays. Alternative considered and
@@ -232,6 +243,8 @@
 #define ROLE_KICK_FRAC 0.3
 #define ROLE_KEEP 0.05
 #define ROLE_H32_FRAMES 16.0 /* h32 only when 1/8 beat >= 2 frames */
+#define ROLE_QUARTER_HATS 0.2  /* hats on the half-beats / on the beats below this ... */
+#define ROLE_QUARTER_REL 0.5   /* ... and below this share of the slower level's */
 /* Chord changes (see the top of this file). */
 #define CHORD_MIN_S 2.0
 #define CHORD_BEATS 4
@@ -985,6 +998,7 @@ static int tonal_level(const struct work *w, const struct sm__onset *on, size_t 
 struct role_ev {
     int k;
     size_t ph;
+    double h0;           /* high band on the beats */
     double h8, h16, h32; /* high band on half-, quarter- and eighth-beats */
     double l8;           /* low band on half-beats */
     double kick;         /* share of beats with a kick */
@@ -1007,6 +1021,7 @@ static void role_eval(const struct work *w, size_t N, const float *le, double lm
     circ_score(w, N, k, &r->ph);
     size_t ph = r->ph;
     double T = (double)N / (double)k;
+    r->h0 = grid_mean(he, N, k, ph, 0.0, 1, 0) / hmx;
     r->h8 = fmax(grid_mean(he, N, k, ph, 0.5, 1, 0), grid_mean(he, N, k, ph, 0.625, 1, 0)) / hmx;
     r->h16 = 0.5 * (grid_mean(he, N, k, ph, 0.25, 1, 0) + grid_mean(he, N, k, ph, 0.75, 1, 0)) /
              hmx;
@@ -1079,24 +1094,47 @@ static int role_level(const struct work *w, const struct sm__onset *on, size_t N
     }
     if (hmx > 0.0) {
         int cand[3] = {c->k % 2 == 0 ? c->k / 2 : 0, c->k, 2 * c->k};
+        struct role_ev ev[3];
+        double val[3];
+        bool ok[3];
+        for (int i = 0; i < 3; i++) {
+            int k = cand[i];
+            double bpm = 60.0 * k / dur;
+            ok[i] = !(k < 3 || bpm < BPM_MIN || bpm > BPM_MAX || (double)N / (double)k < 4.0);
+            if (!ok[i])
+                continue;
+            role_eval(w, N, le, lmx, me, he, hmx, k, &ev[i]);
+            const struct role_ev *r = &ev[i];
+            val[i] = r->h8 - ROLE_W_H16 * r->h16 - ROLE_W_H32 * r->h32 - ROLE_W_L8 * r->l8 +
+                     ROLE_W_SNARE * fmax(r->bb, r->ht) + (k == c->k ? ROLE_KEEP : 0.0);
+            if (r->kick >= ROLE_FOUR_BEATS && r->l8 < ROLE_FOUR_OFF)
+                val[i] += ROLE_W_FOUR;
+        }
+        /* Quarter-note hats (convention 2): a level whose hats fall on its
+         * beats and hardly between them, while the level half as fast has
+         * its half-beats sounded, reads eighth-note hats as quarter notes
+         * and is left out (unless nothing else is left). */
+        bool quarter[3] = {false, false, false};
+        bool any = false;
+        for (int i = 1; i < 3; i++) {
+            if (!ok[i] || !ok[i - 1] || !(ev[i].h0 > 0.0) || !(ev[i - 1].h0 > 0.0))
+                continue;
+            double rho = ev[i].h8 / ev[i].h0;
+            double rho_slow = ev[i - 1].h8 / ev[i - 1].h0;
+            quarter[i] = rho < ROLE_QUARTER_HATS && rho < ROLE_QUARTER_REL * rho_slow;
+        }
+        for (int i = 0; i < 3; i++)
+            any = any || (ok[i] && !quarter[i]);
         double best = -INFINITY;
         int best_k = c->k;
         size_t best_ph = c->phase;
         for (int i = 0; i < 3; i++) {
-            int k = cand[i];
-            double bpm = 60.0 * k / dur;
-            if (k < 3 || bpm < BPM_MIN || bpm > BPM_MAX || (double)N / (double)k < 4.0)
+            if (!ok[i] || (any && quarter[i]))
                 continue;
-            struct role_ev r;
-            role_eval(w, N, le, lmx, me, he, hmx, k, &r);
-            double v = r.h8 - ROLE_W_H16 * r.h16 - ROLE_W_H32 * r.h32 - ROLE_W_L8 * r.l8 +
-                       ROLE_W_SNARE * fmax(r.bb, r.ht) + (k == c->k ? ROLE_KEEP : 0.0);
-            if (r.kick >= ROLE_FOUR_BEATS && r.l8 < ROLE_FOUR_OFF)
-                v += ROLE_W_FOUR;
-            if (v > best) {
-                best = v;
-                best_k = k;
-                best_ph = r.ph;
+            if (val[i] > best) {
+                best = val[i];
+                best_k = cand[i];
+                best_ph = ev[i].ph;
             }
         }
         if (best_k != c->k) {

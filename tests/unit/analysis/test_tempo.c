@@ -948,6 +948,43 @@ static void test_tempo__fast_backbeat_keeps_its_tempo(void **state)
     }
 }
 
+/* Eighth-note hats are not quarter notes: a breakbeat at 93 BPM (kick on 1
+ * and the "and" of 3, snare on 2 and 4, hats on every eighth, the ones on the
+ * beat louder) whose kick spills into the snare's band. At 186 BPM the
+ * snares fall on 3 (half-time) and the hats on every beat with nothing
+ * between: the hats would be quarter notes there, while at 93 they sound
+ * the half-beats, so 93 is the beat. */
+static void test_tempo__eighth_hats_are_not_quarter_notes(void **state)
+{
+    (void)state;
+    static const double bpms[] = {80.0, 93.0, 97.0};
+    for (size_t i = 0; i < sizeof(bpms) / sizeof(bpms[0]); i++) {
+        struct hit h[256];
+        size_t nh = 0;
+        double beat = 60.0 / bpms[i];
+        for (int j = 0; j < 8; j++) {
+            double t = j * beat;
+            if (j % 4 == 0) {
+                h[nh++] = (struct hit){t, 0, 1.0};
+                h[nh++] = (struct hit){t, 1, 0.7};
+            }
+            if (j % 4 == 2) {
+                h[nh++] = (struct hit){t + 0.5 * beat, 0, 0.85};
+                h[nh++] = (struct hit){t + 0.5 * beat, 1, 0.6};
+            }
+            if (j % 2 == 1)
+                h[nh++] = (struct hit){t, 1, j % 4 == 1 ? 1.0 : 0.7};
+            h[nh++] = (struct hit){t, 2, 1.0};
+            h[nh++] = (struct hit){t + 0.5 * beat, 2, 0.1};
+        }
+        sm_analysis a;
+        run_hits_on(h, nh, 8 * beat, 0.05f, &a);
+        expect_tempo(&a, bpms[i], 0.001 * bpms[i]);
+        assert_true(a.loop);
+        sm_analysis_release(&a);
+    }
+}
+
 /* ---- Tonal loops: struck chords and melodies (sm__tempo_analyze_ex) -------- */
 
 /* A struck or swelling tone event: MIDI notes (up to 4, -1 = none) from t for
@@ -1127,6 +1164,7 @@ int main(void)
         cmocka_unit_test(test_tempo__held_chord_has_no_tempo),
         cmocka_unit_test(test_tempo__four_on_the_floor_survives_a_masked_kick),
         cmocka_unit_test(test_tempo__fast_backbeat_keeps_its_tempo),
+        cmocka_unit_test(test_tempo__eighth_hats_are_not_quarter_notes),
         cmocka_unit_test(test_tempo__harmonic_rhythm_halves_the_level),
         cmocka_unit_test(test_tempo__syncopated_loop_starts_on_a_beat),
         cmocka_unit_test(test_tempo__note_changes_only_for_phrases),
