@@ -24,39 +24,47 @@ struct opt {
     const char *help;
 };
 
-#define OFF(f) offsetof(struct sm_srv_config, f)
+/* The type and the offset of a field in one: a field whose C type is not the one
+ * its option writes does not compile (max_header was an int written as int64_t,
+ * which zeroed max_connections whenever it was set). */
+#define FIELD(f, T) \
+    (offsetof(struct sm_srv_config, f) + 0 * sizeof(_Generic(((struct sm_srv_config *)0)->f, T: 1)))
+#define STR(f) OPT_STR, FIELD(f, char *)
+#define INT(f) OPT_INT, FIELD(f, int)
+#define SIZE(f) OPT_SIZE, FIELD(f, int64_t)
+#define DBL(f) OPT_DBL, FIELD(f, double)
 
 static const struct opt opts[] = {
-    {"host", OPT_STR, OFF(host), "127.0.0.1", 0, 0, "address to listen on"},
-    {"port", OPT_INT, OFF(port), "8080", 0, 65535, "port to listen on (0: any free port)"},
-    {"data_dir", OPT_STR, OFF(data_dir), "", 0, 0,
+    {"host", STR(host), "127.0.0.1", 0, 0, "address to listen on"},
+    {"port", INT(port), "8080", 0, 65535, "port to listen on (0: any free port)"},
+    {"data_dir", STR(data_dir), "", 0, 0,
      "data directory: auth.db, admin-password, uploads (global --data-dir)"},
-    {"db", OPT_STR, OFF(db), "", 0, 0, "catalog URL (global --db); default sqlite://DATA_DIR/catalog.db"},
-    {"cache", OPT_STR, OFF(cache), "", 0, 0, "AI answer cache URL (global --cache)"},
-    {"roots", OPT_STR, OFF(roots), "", 0, 0,
+    {"db", STR(db), "", 0, 0, "catalog URL (global --db); default sqlite://DATA_DIR/catalog.db"},
+    {"cache", STR(cache), "", 0, 0, "AI answer cache URL (global --cache)"},
+    {"roots", STR(roots), "", 0, 0,
      "library roots, ':'-separated: what scans may walk and audio may serve"},
-    {"uploads_root", OPT_STR, OFF(uploads_root), "", 0, 0,
+    {"uploads_root", STR(uploads_root), "", 0, 0,
      "where analyze?store=true keeps uploads (default DATA_DIR/uploads)"},
-    {"access_log", OPT_STR, OFF(access_log), "stderr", 0, 0,
+    {"access_log", STR(access_log), "stderr", 0, 0,
      "access log: stderr, off, or a file (JSON lines)"},
-    {"threads", OPT_INT, OFF(threads), "0", 0, 256, "request threads (0: two per core)"},
-    {"workers", OPT_INT, OFF(workers), "0", 0, 256, "job and analysis threads (0: one per core)"},
-    {"max_body", OPT_SIZE, OFF(max_body), "1M", 1, 1e9, "largest JSON body (413 beyond)"},
-    {"max_upload", OPT_SIZE, OFF(max_upload), "256M", 1, 1e12, "largest upload for analyze"},
-    {"max_header", OPT_SIZE, OFF(max_header), "32K", 4096, 1048576,
-     "memory per connection for the request line and headers"},
-    {"max_connections", OPT_INT, OFF(max_connections), "1024", 1, 100000,
+    {"threads", INT(threads), "0", 0, 256, "request threads (0: one per core)"},
+    {"workers", INT(workers), "0", 0, 256, "job and analysis threads (0: one per core)"},
+    {"max_body", SIZE(max_body), "1M", 1, 1e9, "largest JSON body (413 beyond)"},
+    {"max_upload", SIZE(max_upload), "256M", 1, 1e12, "largest upload for analyze"},
+    {"max_header", SIZE(max_header), "16K", 4096, 1048576,
+     "memory per connection for the request line and headers (431 beyond)"},
+    {"max_connections", INT(max_connections), "1024", 1, 100000,
      "simultaneous connections"},
-    {"conn_timeout", OPT_INT, OFF(conn_timeout), "30", 1, 3600,
+    {"conn_timeout", INT(conn_timeout), "30", 1, 3600,
      "seconds of inactivity before a connection is closed"},
-    {"grace", OPT_INT, OFF(grace), "10", 0, 3600,
+    {"grace", INT(grace), "10", 0, 3600,
      "seconds to wait for in-flight requests on SIGTERM/SIGINT"},
-    {"token_ttl", OPT_INT, OFF(token_ttl), "86400", 1, 31536000, "seconds a login token lives"},
-    {"login_rate", OPT_DBL, OFF(login_rate), "10", 0.001, 1e6,
+    {"token_ttl", INT(token_ttl), "86400", 1, 31536000, "seconds a login token lives"},
+    {"login_rate", DBL(login_rate), "10", 0.001, 1e6,
      "login attempts per minute per client address"},
-    {"login_burst", OPT_DBL, OFF(login_burst), "5", 1, 1e6, "login attempts allowed at once"},
-    {"api_rate", OPT_DBL, OFF(api_rate), "100", 0.001, 1e9, "API requests per second per token"},
-    {"api_burst", OPT_DBL, OFF(api_burst), "200", 1, 1e9, "API requests allowed at once per token"},
+    {"login_burst", DBL(login_burst), "5", 1, 1e6, "login attempts allowed at once"},
+    {"api_rate", DBL(api_rate), "100", 0.001, 1e9, "API requests per second per token"},
+    {"api_burst", DBL(api_burst), "200", 1, 1e9, "API requests allowed at once per token"},
 };
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 

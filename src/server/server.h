@@ -97,7 +97,7 @@ struct sm_srv_config {
     int workers;             /* job/analysis threads; 0 = cores */
     int64_t max_body;        /* bytes of a JSON/plain body (413 beyond) */
     int64_t max_upload;      /* bytes of an upload */
-    int max_header;          /* bytes of memory per connection for headers */
+    int64_t max_header;      /* bytes of memory per connection for headers */
     int max_connections;
     int conn_timeout;        /* seconds of inactivity before a connection closes */
     int grace;               /* seconds to wait for in-flight requests at stop */
@@ -171,7 +171,7 @@ const char *sm__req_upload_path(const sm_req *req, int64_t *size, const char **f
 /* The request id (X-Request-Id), the client address, the authenticated user
  * (NULL on public routes without a token) and whether it is an admin. */
 const char *sm__req_id(const sm_req *req);
-const char *sm__req_client(const sm_req *req);
+const char *sm__req_client(sm_req *req);
 const char *sm__req_user(const sm_req *req);
 bool sm__req_is_admin(const sm_req *req);
 /* The server the request came to. */

@@ -505,6 +505,24 @@ req GET "$url_ttl/api/v1/health/detailed" -H "Authorization: Bearer $short"
 expect "expired token 401" 401 unauthorized
 kill "$pid_rl" "$pid_ttl"
 
+# ---------------------------------------------------------------- header limits ---
+# The default (16K a connection) takes a 6 KB cookie and refuses a 20 KB header
+# with 431.
+# Setting --max-header once zeroed the connection limit: the server accepted and
+# never answered; it must serve at every allowed size.
+big() { head -c "$1" /dev/zero | tr '\0' a; }
+req GET "$B/api/v1/health" -H "Cookie: c=$(big 6000)"
+expect "6 KB cookie under the default limit" 200
+req GET "$B/api/v1/health" -H "X-Big: $(big 20000)"
+expect "20 KB header over the default limit: 431" 431
+for mh in 4K 8K 64K; do
+    start "mh$mh" --data-dir "$data" --max-header "$mh" --access-log off
+    eval "u=\$url_mh$mh p=\$pid_mh$mh"
+    code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$u/api/v1/health")
+    check "--max-header $mh serves health ($code)" test "$code" = 200
+    kill "$p"
+done
+
 # ---------------------------------------------------------------- config precedence ---
 ports=$(python3 -c "
 import socket
