@@ -41,7 +41,8 @@
  *     h8 - h16 - h32 + max(bb, ht) (+ 0.5 four-on-the-floor, + 0.05 for the
  *     salience winner),
  * where h8 is the high band (hats, > 5 kHz) on the half-beat (straight, or swung
- * to 5/8 of the beat), h16 on the quarter-beats (1/4, 3/4), h32 on the eighth-
+ * to 5/8 of the beat), h16 on the quarter-beats (1/4, 3/4; or swung, each late
+ * by a sixteenth of the beat: 5/16, 13/16), h32 on the eighth-
  * beats (1/8, 3/8, 5/8, 7/8; only with >= 16 frames a beat, below 161 BPM:
  * an eighth of a beat must span 2 frames, beyond the +-1 frame spread of the
  * envelope, or the hats on the beat and half-beat leak into it), each the mean over
@@ -70,7 +71,12 @@
  * pattern at 186 with the hats on every beat; a fast level whose accented
  * hats make its own h8 / h0 low (0.17-0.3 at 190-200 BPM) keeps it, as the
  * level half as fast does not have twice the share (development seeds 2-7
- * and 11-16: 111 -> 104 wrong; 0.15-0.25 and 0.5 lie on a plateau);
+ * and 11-16: 111 -> 104 wrong; 0.15-0.25 and 0.5 lie on a plateau). SWUNG
+ * SIXTEENTHS count as sixteenths, as swung eighths count as eighths: a shuffle
+ * (kick on 1 and 3, snare on 2 and 4, hats on the beat and swung to 2/3 of
+ * it) read at half tempo has its swung hats at 1/3 of that level's beat,
+ * which the straight quarter-beats missed, so the half tempo (a kick on every
+ * beat, hats only on the half-beats) won; 104 -> 97 wrong on the same seeds;
  * (3) a kick on every beat
  * and nowhere between (four-on-the-floor) marks the beat, so a house pattern
  * with sixteenth hats at 67 is 67, not a half-time 134. Without any high-band
@@ -1023,7 +1029,11 @@ static void role_eval(const struct work *w, size_t N, const float *le, double lm
     double T = (double)N / (double)k;
     r->h0 = grid_mean(he, N, k, ph, 0.0, 1, 0) / hmx;
     r->h8 = fmax(grid_mean(he, N, k, ph, 0.5, 1, 0), grid_mean(he, N, k, ph, 0.625, 1, 0)) / hmx;
-    r->h16 = 0.5 * (grid_mean(he, N, k, ph, 0.25, 1, 0) + grid_mean(he, N, k, ph, 0.75, 1, 0)) /
+    /* Sixteenths straight or swung (late by a sixteenth of the beat), as the
+     * half-beat is straight or swung to 5/8. */
+    r->h16 = 0.5 *
+             (fmax(grid_mean(he, N, k, ph, 0.25, 1, 0), grid_mean(he, N, k, ph, 0.3125, 1, 0)) +
+              fmax(grid_mean(he, N, k, ph, 0.75, 1, 0), grid_mean(he, N, k, ph, 0.8125, 1, 0))) /
              hmx;
     if (T >= ROLE_H32_FRAMES)
         r->h32 = 0.25 *

@@ -985,6 +985,35 @@ static void test_tempo__eighth_hats_are_not_quarter_notes(void **state)
     }
 }
 
+/* Swing moves the sixteenths as it moves the eighths: hats on swung
+ * sixteenths (the second and fourth sixteenth of each beat late by a
+ * sixteenth of a beat) count as sixteenths, as straight ones do. A backbeat
+ * at 70 BPM with sixteenth hats is read as half-time at 140 with eighth hats
+ * (convention 2), swung or not; without the swung positions the swung hats
+ * went unseen at 70, which then looked like a backbeat with eighth hats. */
+static void test_tempo__swung_sixteenths_count(void **state)
+{
+    (void)state;
+    for (int swing = 0; swing < 2; swing++) {
+        struct hit h[256];
+        size_t nh = 0;
+        double beat = 60.0 / 70.0;
+        for (int j = 0; j < 8; j++) {
+            double t = j * beat;
+            h[nh++] = (struct hit){t, j % 2 == 0 ? 0 : 1, 1.0};
+            for (int q = 0; q < 4; q++) {
+                double at = q * 0.25 + (q % 2 == 1 && swing ? 1.0 / 12.0 : 0.0);
+                h[nh++] = (struct hit){t + at * beat, 2, 1.0};
+            }
+        }
+        sm_analysis a;
+        run_hits_on(h, nh, 8 * beat, 0.05f, &a);
+        expect_tempo(&a, 140.0, 0.14);
+        assert_true(a.loop);
+        sm_analysis_release(&a);
+    }
+}
+
 /* ---- Tonal loops: struck chords and melodies (sm__tempo_analyze_ex) -------- */
 
 /* A struck or swelling tone event: MIDI notes (up to 4, -1 = none) from t for
@@ -1165,6 +1194,7 @@ int main(void)
         cmocka_unit_test(test_tempo__four_on_the_floor_survives_a_masked_kick),
         cmocka_unit_test(test_tempo__fast_backbeat_keeps_its_tempo),
         cmocka_unit_test(test_tempo__eighth_hats_are_not_quarter_notes),
+        cmocka_unit_test(test_tempo__swung_sixteenths_count),
         cmocka_unit_test(test_tempo__harmonic_rhythm_halves_the_level),
         cmocka_unit_test(test_tempo__syncopated_loop_starts_on_a_beat),
         cmocka_unit_test(test_tempo__note_changes_only_for_phrases),
