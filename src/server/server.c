@@ -917,6 +917,46 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     return dispatch(req);
 }
 
+/* Access-log lines are written in batches, as nginx's `buffer=`/`flush=` do: a
+ * write() a request cost a third of the throughput of GET /api/v1/health. A batch
+ * goes out at LOG_BATCH bytes, or once its oldest line is LOG_DELAY old (on the
+ * next line, or on the tick of sm__srv_wait), and at stop. Called with the lock. */
+#define LOG_BATCH 16384
+#define LOG_DELAY 0.1
+
+static void log_write_locked(sm_srv *srv)
+{
+    if (srv->log_buf.n)
+        write_all(srv->log_fd, srv->log_buf.p, srv->log_buf.n);
+    srv->log_buf.n = 0;
+}
+
+static void log_add(sm_srv *srv, const char *line, size_t n)
+{
+    double now = sm__srv_now();
+    pthread_mutex_lock(&srv->log_lock);
+    if (!srv->log_buf.n)
+        srv->log_since = now;
+    sm__sbuf_add(&srv->log_buf, line, n);
+    if (srv->log_buf.oom) { /* no room to batch: write what there is, then this line */
+        sm__sbuf_release(&srv->log_buf);
+        write_all(srv->log_fd, line, n);
+    } else if (srv->log_buf.n >= LOG_BATCH || now - srv->log_since >= LOG_DELAY) {
+        log_write_locked(srv);
+    }
+    pthread_mutex_unlock(&srv->log_lock);
+}
+
+static void log_flush(sm_srv *srv, bool all)
+{
+    if (srv->log_fd < 0)
+        return;
+    pthread_mutex_lock(&srv->log_lock);
+    if (all || sm__srv_now() - srv->log_since >= LOG_DELAY)
+        log_write_locked(srv);
+    pthread_mutex_unlock(&srv->log_lock);
+}
+
 static void access_log(sm_srv *srv, sm_req *req, double secs, bool aborted)
 {
     char ts[40];
@@ -943,7 +983,7 @@ static void access_log(sm_srv *srv, sm_req *req, double secs, bool aborted)
         sm__sbuf_add(&b, ",\"aborted\":true", 15);
     sm__sbuf_add(&b, "}\n", 2);
     if (!b.oom)
-        write_all(srv->log_fd, b.p, b.n);
+        log_add(srv, b.p, b.n);
     sm__sbuf_release(&b);
 }
 
@@ -1103,6 +1143,7 @@ sm_srv *sm__srv_new(struct sm_srv_config *cfg, char *admin_password, sm_error *e
     pthread_rwlock_init(&srv->fx_lock, NULL);
     srv->fx_stale = true;
     pthread_mutex_init(&srv->misc_lock, NULL);
+    pthread_mutex_init(&srv->log_lock, NULL);
     pthread_mutex_init(&srv->an_lock, NULL);
     pthread_mutex_init(&srv->job_lock, NULL);
     srv->vx_stale = true;
@@ -1237,9 +1278,12 @@ void sm__srv_wait(sm_srv *srv)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
-    int sig = 0;
-    while (sigwait(&set, &sig))
-        ;
+    int sig = -1;
+    const struct timespec tick = {0, (long)(LOG_DELAY * 1e9)};
+    while (sig < 0) {
+        sig = sigtimedwait(&set, NULL, &tick);
+        log_flush(srv, false);
+    }
     sm__srv_log("info", "signal %d: stopping (grace %d s)", sig, srv->cfg.grace);
     MHD_socket ls = MHD_quiesce_daemon(srv->daemon);
     if (ls != MHD_INVALID_SOCKET)
@@ -1280,6 +1324,9 @@ void sm__srv_free(sm_srv *srv)
     for (size_t i = 0; i < srv->n_roots; i++)
         sm_free(srv->roots[i]);
     sm_free(srv->roots);
+    log_flush(srv, true);
+    sm__sbuf_release(&srv->log_buf);
+    pthread_mutex_destroy(&srv->log_lock);
     if (srv->log_close)
         close(srv->log_fd);
     pthread_mutex_destroy(&srv->cat_lock);

@@ -34,6 +34,9 @@ struct sm_srv {
     struct sm_rl *rl_api;
     int log_fd;             /* access log; -1 when off */
     bool log_close;
+    pthread_mutex_t log_lock; /* guards log_buf and log_since */
+    struct sm_sbuf log_buf;   /* access-log lines not written yet */
+    double log_since;         /* when the oldest of them was added */
     double t_start;         /* monotonic seconds */
     int64_t started_at;     /* unix seconds */
     atomic_int inflight;    /* requests between first call and completion */

@@ -460,6 +460,11 @@ req GET "$B/api/v1/health"
 expect "health after the garbage" 200
 
 # ---------------------------------------------------------------- access log ---
+# Lines are written in batches, at the latest 0.1 s after they were made: a lone
+# request on an idle server must reach the file within a second.
+req GET "$B/api/v1/health" -H 'X-Request-Id: lone-request-7'
+for _ in $(seq 1 50); do grep -q lone-request-7 "$tmp/access.log" && break; sleep 0.02; done
+check "access log: a lone request is written within a second" grep -q lone-request-7 "$tmp/access.log"
 check "access log: one JSON line per request with id, route, status" python3 - "$tmp/access.log" <<'EOF'
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
@@ -654,6 +659,8 @@ wait "$pid_main"; rc=$?
 check "SIGTERM exits 0" test $rc -eq 0
 check "in-flight request finished during stop ($(cat "$tmp/late.code"))" test "$(cat "$tmp/late.code")" = 200
 check "stop is logged" grep -q '"msg":"stopped"' "$tmp/main.err"
+check "the login answered during the stop is in the access log" \
+    bash -c "tail -n 1 '$tmp/access.log' | grep -q '/api/v1/auth/login'"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$B/api/v1/health")
 check "no longer listening" test "$code" = 000
 
