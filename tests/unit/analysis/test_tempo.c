@@ -1139,6 +1139,29 @@ static void test_tempo__syncopated_loop_starts_on_a_beat(void **state)
     sm_analysis_release(&a);
 }
 
+/* A melody in two phrases: a bowed line of 16 beats at 128 BPM over a bass
+ * note in octaves, whose first two bars circle one triad and the last two
+ * another a tritone away. Its bar-long chroma changes most where the phrases
+ * meet, so the chord changes find 2 of them (a 2-bar chord loop at 64 BPM);
+ * a melody (at least 12 note changes) goes by its note changes first, which
+ * give the beat: 128. */
+static void test_tempo__two_phrase_melody_goes_by_its_notes(void **state)
+{
+    (void)state;
+    static const int phrase[2][5] = {{48, 60, 64, 67, 64}, {54, 66, 70, 73, 70}};
+    double beat = 60.0 / 128.0;
+    struct tone ev[16];
+    for (int j = 0; j < 16; j++) {
+        const int *p = phrase[j / 8];
+        ev[j] = (struct tone){j * beat, beat + 0.03, 1.0, {p[0], p[0] + 12, p[1 + j % 4], -1}};
+    }
+    sm_analysis a;
+    run_tones(ev, 16, 16 * beat, 0.1, 0.0, 1.0, &a);
+    expect_tempo(&a, 128.0, 0.2);
+    assert_non_null(strstr(a.loop_evidence, "note changes"));
+    sm_analysis_release(&a);
+}
+
 /* NOTE CHANGES and the phrase guard: a bowed line (notes swell in over
  * 0.1 s, no attacks) of eighth notes at 120 BPM that rocks between two pitch
  * classes (so the bar-long chroma never changes and the chord pass finds
@@ -1198,6 +1221,7 @@ int main(void)
         cmocka_unit_test(test_tempo__harmonic_rhythm_halves_the_level),
         cmocka_unit_test(test_tempo__syncopated_loop_starts_on_a_beat),
         cmocka_unit_test(test_tempo__note_changes_only_for_phrases),
+        cmocka_unit_test(test_tempo__two_phrase_melody_goes_by_its_notes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
