@@ -10,6 +10,7 @@
 #include "util/dbwatch.h"
 
 #define CAREFUL_MS 1000
+#define CAREFUL_EVERY_MS 10
 #define PERIOD_MS 1000
 #define MAP_LEN 4096
 
@@ -77,9 +78,11 @@ bool sm__dbwatch_due(struct sm_dbwatch *w)
     if (memcmp(hdr, w->seen, sizeof(hdr))) {
         memcpy(w->seen, hdr, sizeof(hdr));
         w->careful_until_ms = now + CAREFUL_MS;
+        periodic = true; /* a change: check now */
     }
-    if (now < w->careful_until_ms || periodic) {
+    if (periodic || (now < w->careful_until_ms && now >= w->careful_next_ms)) {
         w->next_check_ms = now + PERIOD_MS;
+        w->careful_next_ms = now + CAREFUL_EVERY_MS;
         return true;
     }
     return false;

@@ -8,8 +8,10 @@
  * connection maps. We map its first page read-only too and compare the header
  * with the last one seen: when it moved, the exact check is worth making. Because
  * a header read while it is being written may look old, and as a safety net for
- * anything unforeseen, the exact check is also made on every call for a second
- * after a change is seen, and once a second in any case. Readers that cache rows
+ * anything unforeseen, the exact check is also made every 10 ms for a second
+ * after a change is seen (it was every call: under load that put a read
+ * transaction on every request for a second after each login), and once a second
+ * in any case. Readers that cache rows
  * keyed on the database call sm__dbwatch_due() first and consult data_version only
  * when it says so.
  *
@@ -33,7 +35,8 @@ struct sm_dbwatch {
     size_t map_len;
     int64_t dev, ino;                  /* the mapped file */
     unsigned char seen[SM_DBWATCH_HDR];
-    int64_t careful_until_ms; /* exact checks on every call until then */
+    int64_t careful_until_ms; /* exact checks every 10 ms until then */
+    int64_t careful_next_ms;  /* the next of them */
     int64_t next_check_ms;    /* the periodic exact check */
 };
 
