@@ -102,9 +102,18 @@
  * level shows no such contrast. Only with at least 4 bars at the slower level
  * (k >= 32): 2 bar lines against 2 half-bars do not tell an alternation from
  * chance (it halved 4-bar melodies wrongly on the development seeds).
+ * A level so halved is every other beat of the salience winner, and its bar
+ * lines, where the chords change, are found from the loop's start (the
+ * contrast's lag is 0-15 % of a bar): it starts on a beat when the salience
+ * winner does, even when its strongest strikes are off-beats (syncopated
+ * comping, anticipated chords), whose own best phase then lies half a beat
+ * off. Without this the halved level failed the start check below and the
+ * free pulse gave the eighth-note level (progressions at 73-83 BPM read at
+ * double; development seeds 2-7 and 11-16: 90 -> 84 wrong).
  * The loop is accepted when its best phase is within 12 % of a beat of the start
  * (a loop starts on a beat) — or, for the salience winner itself (not a level
- * the drum-role or chord rules moved to) with S(k) >= 0.08, when a pulse that
+ * the drum-role or chord rules moved to, the harmonic-rhythm halving excepted:
+ * see above) with S(k) >= 0.08, when a pulse that
  * starts within 12 % of a beat of the start sums to 85 % of the best phase's:
  * syncopated parts (up-strums, off-beat stabs) make the off-beat train about as
  * strong as the on-beat one, and the loop's start, cut at a beat, decides —, it sounds to its end (the last onset within 2 beats,
@@ -781,6 +790,14 @@ static bool start_on_beat(const float *om, size_t N, int k, size_t best_ph)
     return false;
 }
 
+/* Whether a beat of period T frames falls at phase ph: within lag (a
+ * fraction of a beat) after the loop's start or ALIGN_FRAC before it. */
+static bool phase_aligned(size_t ph, double T, double lag)
+{
+    double f = (double)ph / T;
+    return f < lag || f > 1.0 - ALIGN_FRAC;
+}
+
 static double circ_score(const struct work *w, size_t N, int k, size_t *phase)
 {
     return circ_score_on(w->om, N, w->loop_e2, w->loop_sm, k, phase);
@@ -841,6 +858,7 @@ struct loop_choice {
     double salience;
     size_t phase;   /* frames */
     size_t events;  /* beats that carry an onset */
+    bool halved;    /* by the harmonic rhythm (bar lines at the loop's start) */
 };
 
 /* Beats of k around the loop from phase ph whose onset strength reaches
@@ -995,8 +1013,10 @@ static int tonal_level(const struct work *w, const struct sm__onset *on, size_t 
         if (bpm >= BPM_MIN && (double)N / (double)(k / CHORD_BEATS) >= 2.0 * SM__ONSET_NOV_W) {
             double slow = chord_contrast(x, N, k / CHORD_BEATS);
             double own = chord_contrast(x, N, c->k / CHORD_BEATS);
-            if (slow >= CHORD_CONTRAST_MIN && slow >= CHORD_HALVE_RATIO * fmax(own, 0.0))
+            if (slow >= CHORD_CONTRAST_MIN && slow >= CHORD_HALVE_RATIO * fmax(own, 0.0)) {
                 best_k = k;
+                c->halved = true;
+            }
         }
     }
     sm_free(x);
@@ -1536,6 +1556,8 @@ static int analyze(const float *odf, size_t n, const struct sm__onset *on, bool 
         }
         loop_choose(&w, N, dur, &lc);
         int salient_k = lc.k;
+        size_t salient_ph = lc.phase;
+        double salient_score = lc.score;
         if (on && lc.k) {
             int rc = a->has_key ? tonal_level(&w, on, N, dur, &lc)
                                 : role_level(&w, on, N, dur, &lc);
@@ -1547,12 +1569,17 @@ static int analyze(const float *odf, size_t n, const struct sm__onset *on, bool 
         if (lc.k) {
             double lbpm = 60.0 * lc.k / dur;
             double T = (double)N / (double)lc.k;
-            double ph = (double)lc.phase / T;
             /* Note changes of swelling notes come late: the beat may lag. */
-            bool aligned_l = ph < (notes ? NOTE_LAG_FRAC : ALIGN_FRAC) ||
-                             ph > 1.0 - ALIGN_FRAC ||
-                             (lc.k == salient_k && lc.score >= LOOP_SHAPED_CONF &&
-                              start_on_beat(w.om, N, lc.k, lc.phase));
+            double lag = notes ? NOTE_LAG_FRAC : ALIGN_FRAC;
+            /* The salience winner starts on a beat, or a syncopated one
+             * starts close enough; a level the harmonic rhythm halved has
+             * every other of its beats and its bar lines at the start. */
+            bool salient_aligned =
+                phase_aligned(salient_ph, (double)N / (double)salient_k, lag) ||
+                (salient_score >= LOOP_SHAPED_CONF &&
+                 start_on_beat(w.om, N, salient_k, salient_ph));
+            bool aligned_l = phase_aligned(lc.phase, T, lag) ||
+                             ((lc.k == salient_k || lc.halved) && salient_aligned);
             /* The last onset (or strong envelope frame when onsets are unknown). */
             double last = 0.0;
             if (n_on) {

@@ -1116,6 +1116,31 @@ static void test_tempo__harmonic_rhythm_halves_the_level(void **state)
     sm_analysis_release(&a);
 }
 
+/* Syncopated comping under a slow harmonic rhythm: keys struck on every
+ * eighth note at 80 BPM, the strikes on the "and" louder than those on the
+ * beat, with one chord a bar. The salience winner is the eighth-note level
+ * (160); the harmonic rhythm halves it to 80, whose strongest strikes are the
+ * off-beats. Its beats are every other beat of the aligned eighth-note level
+ * and its bar lines (where the chords change) start the loop, so it is a loop
+ * at 80, not the eighth-note level that the free pulse would give. */
+static void test_tempo__halved_level_keeps_the_bar_lines(void **state)
+{
+    (void)state;
+    double beat = 60.0 / 80.0;
+    struct tone ev[64];
+    size_t nev = 0;
+    for (int j = 0; j < 32; j++) {
+        const int *c = prog4[(j / 8) % 4];
+        ev[nev++] = (struct tone){j * beat / 2.0, beat / 2.0, j % 2 ? 1.0 : 0.4,
+                                  {c[0], c[1], c[2], c[3]}};
+    }
+    sm_analysis a;
+    run_tones(ev, nev, 16 * beat, 0.005, 0.1, 1.0, &a);
+    expect_tempo(&a, 80.0, 0.1);
+    assert_true(a.loop);
+    sm_analysis_release(&a);
+}
+
 /* START ON A BEAT: a strummed loop at 100 BPM whose up-strums on the
  * off-beats ring as loud as the down-strums on the beats: the off-beat pulse
  * is about as strong as the on-beat one, and the loop, cut at a beat, is
@@ -1219,6 +1244,7 @@ int main(void)
         cmocka_unit_test(test_tempo__eighth_hats_are_not_quarter_notes),
         cmocka_unit_test(test_tempo__swung_sixteenths_count),
         cmocka_unit_test(test_tempo__harmonic_rhythm_halves_the_level),
+        cmocka_unit_test(test_tempo__halved_level_keeps_the_bar_lines),
         cmocka_unit_test(test_tempo__syncopated_loop_starts_on_a_beat),
         cmocka_unit_test(test_tempo__note_changes_only_for_phrases),
         cmocka_unit_test(test_tempo__two_phrase_melody_goes_by_its_notes),
