@@ -652,12 +652,17 @@ wait "$pid_jobs4"
 ( curl -s -o "$tmp/late" -w '%{http_code}' -H 'Content-Type: application/json' \
     --data "{\"username\":\"admin\",\"password\":\"$pw\"}" "$B/api/v1/auth/login" >"$tmp/late.code" ) &
 cpid=$!
-sleep 0.02
+# SIGTERM once the login is in flight (the metrics request itself is one).
+seen=no
+for _ in $(seq 1 500); do
+    curl -s "$B/metrics" | grep -q '^samplemind_http_in_flight [2-9]' && seen=yes && break
+    sleep 0.002
+done
 kill -TERM "$pid_main"
 wait "$cpid"
 wait "$pid_main"; rc=$?
 check "SIGTERM exits 0" test $rc -eq 0
-check "in-flight request finished during stop ($(cat "$tmp/late.code"))" test "$(cat "$tmp/late.code")" = 200
+check "in-flight request finished during stop ($(cat "$tmp/late.code"), seen in flight: $seen)" test "$(cat "$tmp/late.code")" = 200
 check "stop is logged" grep -q '"msg":"stopped"' "$tmp/main.err"
 check "the login answered during the stop is in the access log" \
     bash -c "tail -n 1 '$tmp/access.log' | grep -q '/api/v1/auth/login'"
