@@ -110,6 +110,20 @@
  * off. Without this the halved level failed the start check below and the
  * free pulse gave the eighth-note level (progressions at 73-83 BPM read at
  * double; development seeds 2-7 and 11-16: 90 -> 84 wrong).
+ * TRIPLE TO DUPLE: a triple level (k = 3 * 2^j beats, e.g. strikes in
+ * quarter-note triplets, the only level with an onset on nearly every beat)
+ * gives way to the duple level of 2k / 3 beats when that level's bar lines
+ * carry the chord changes (contrast >= 0.05) by at least 1.5 times what the
+ * triple level's own 4-beat groups do: one chord a 4/4 bar says where the
+ * bars are. CHORD WITNESS: the loop check below requires a clear free pulse
+ * to be one of the loop's metrical levels; for a tonal loop whose chosen
+ * level's bar lines carry the chord changes (contrast >= 0.1) that
+ * requirement is waived, as the chords witness the level independently of
+ * the onsets (a dotted or 3-3-2 figure puts the free pulse at 4:3 or 5:4 of
+ * the beat). A click track has no chord changes and still needs its free
+ * pulse. Development seeds 2-7 and 11-16: 84 -> 79 wrong (3 triple levels,
+ * 2 vetoed progressions; a plateau for the ratio 1-3 and the witness
+ * contrast 0.05-0.2).
  * The loop is accepted when its best phase is within 12 % of a beat of the start
  * (a loop starts on a beat) — or, for the salience winner itself (not a level
  * the drum-role or chord rules moved to, the harmonic-rhythm halving excepted:
@@ -281,6 +295,7 @@
 #define CHORD_HALVE_RATIO 1.5
 #define CHORD_HALVE_BARS 4
 #define CHORD_MIN_CHANGES 3 /* fewer: a melody tries its note changes first */
+#define CHORD_WITNESS 0.1   /* bar-line contrast that witnesses a loop level */
 /* Note changes (see the top of this file). */
 #define NOTE_CHANGE_MIN 0.3f
 #define NOTE_CHANGE_GAP 8
@@ -859,6 +874,7 @@ struct loop_choice {
     size_t phase;   /* frames */
     size_t events;  /* beats that carry an onset */
     bool halved;    /* by the harmonic rhythm (bar lines at the loop's start) */
+    double bars;    /* chord contrast of the bar lines of k (0: not tonal) */
 };
 
 /* Beats of k around the loop from phase ph whose onset strength reaches
@@ -978,6 +994,17 @@ static float *loop_novelty(const struct sm__onset *on, size_t N)
     return x;
 }
 
+/* The chord contrast of the bar lines (CHORD_BEATS beats) of k beats around
+ * the loop of N frames, or -INFINITY when k has no whole bars in range. */
+static double bar_contrast(const float *x, size_t N, int k, double dur)
+{
+    double bpm = 60.0 * k / dur;
+    if (k < CHORD_BEATS || k % CHORD_BEATS != 0 || bpm < BPM_MIN || bpm > BPM_MAX ||
+        (double)N / (double)(k / CHORD_BEATS) < 2.0 * SM__ONSET_NOV_W)
+        return -INFINITY;
+    return chord_contrast(x, N, k / CHORD_BEATS);
+}
+
 /* The chord rule for tonal loops (top of this file): among half, the same and
  * twice the beats of c->k, the level whose bar lines (4 beats) carry the most
  * chroma change against its half-bars. Updates c. Returns 0, or -1 when out
@@ -1019,6 +1046,16 @@ static int tonal_level(const struct work *w, const struct sm__onset *on, size_t 
             }
         }
     }
+    /* Triple to duple: a triple level (3 * 2^j beats: quarter-note triplets
+     * of a 4/4 loop) whose bar lines do not carry the chord changes gives way
+     * to the duple level of 2k / 3 beats whose bar lines do. */
+    if (best_k == c->k && c->k % 3 == 0) {
+        double duple = bar_contrast(x, N, 2 * c->k / 3, dur);
+        double own = bar_contrast(x, N, c->k, dur);
+        if (duple >= CHORD_CONTRAST_MIN && duple >= CHORD_HALVE_RATIO * fmax(own, 0.0))
+            best_k = 2 * c->k / 3;
+    }
+    c->bars = fmax(bar_contrast(x, N, best_k, dur), 0.0);
     sm_free(x);
     if (best_k != c->k) {
         size_t ph;
@@ -1609,6 +1646,9 @@ static int analyze(const float *odf, size_t n, const struct sm__onset *on, bool 
                         agrees = true;
                 }
             }
+            /* Chord changes on the level's bar lines witness it as well. */
+            if (lc.bars >= CHORD_WITNESS)
+                agrees = true;
             loop_path = aligned_l && to_end_l && agrees && lc.events >= 2 &&
                         (!a->onsets || n_on >= 3) &&
                         lc.score >= (notes ? NOTE_MIN_SCORE : LOOP_MIN_SCORE);

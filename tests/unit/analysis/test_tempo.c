@@ -1141,6 +1141,55 @@ static void test_tempo__halved_level_keeps_the_bar_lines(void **state)
     sm_analysis_release(&a);
 }
 
+/* Chord changes witness a loop level: keys struck in a 3-3-3-3-4 sixteenth
+ * figure (on 1, the "a" of 1, the "and" of 2, the "e" of 3 and on 4) at
+ * 96 BPM with one chord a bar. The free pulse is the dotted eighth (128 BPM,
+ * 4:3 to the beat), not a metrical level of the loop; the chord changes on
+ * the bar lines of 96 say that is the level, and it is a loop at 96. */
+static void test_tempo__chord_changes_witness_the_level(void **state)
+{
+    (void)state;
+    static const double at[5] = {0.0, 0.75, 1.5, 2.25, 3.0};
+    double beat = 60.0 / 96.0;
+    struct tone ev[32];
+    size_t nev = 0;
+    for (int b = 0; b < 4; b++) {
+        const int *c = prog4[b];
+        for (int j = 0; j < 5; j++)
+            ev[nev++] = (struct tone){(4 * b + at[j]) * beat, (j < 4 ? 0.75 : 1.0) * beat, 1.0,
+                                      {c[0], c[1], c[2], c[3]}};
+    }
+    sm_analysis a;
+    run_tones(ev, nev, 16 * beat, 0.005, 0.1, 1.0, &a);
+    expect_tempo(&a, 96.0, 0.1);
+    assert_true(a.loop);
+    sm_analysis_release(&a);
+}
+
+/* Triple to duple by the chord changes: keys struck in quarter-note triplets
+ * (3 strikes every 2 beats, the one on the beat louder) at 118 BPM, one chord
+ * a bar. Only the triplet
+ * level (24 beats in the loop, 177 BPM) has a strike on every beat, but its
+ * "bar lines" (every 4 triplets) do not carry the chord changes, while those
+ * of 16 beats do: 118. */
+static void test_tempo__triplet_strikes_keep_the_bars(void **state)
+{
+    (void)state;
+    double beat = 60.0 / 118.0;
+    struct tone ev[32];
+    size_t nev = 0;
+    for (int j = 0; j < 24; j++) {
+        const int *c = prog4[j / 6];
+        ev[nev++] = (struct tone){j * beat * 2.0 / 3.0, beat * 2.0 / 3.0, j % 3 ? 0.5 : 1.0,
+                                  {c[0], c[1], c[2], c[3]}};
+    }
+    sm_analysis a;
+    run_tones(ev, nev, 16 * beat, 0.005, 0.1, 1.0, &a);
+    expect_tempo(&a, 118.0, 0.1);
+    assert_true(a.loop);
+    sm_analysis_release(&a);
+}
+
 /* START ON A BEAT: a strummed loop at 100 BPM whose up-strums on the
  * off-beats ring as loud as the down-strums on the beats: the off-beat pulse
  * is about as strong as the on-beat one, and the loop, cut at a beat, is
@@ -1245,6 +1294,8 @@ int main(void)
         cmocka_unit_test(test_tempo__swung_sixteenths_count),
         cmocka_unit_test(test_tempo__harmonic_rhythm_halves_the_level),
         cmocka_unit_test(test_tempo__halved_level_keeps_the_bar_lines),
+        cmocka_unit_test(test_tempo__chord_changes_witness_the_level),
+        cmocka_unit_test(test_tempo__triplet_strikes_keep_the_bars),
         cmocka_unit_test(test_tempo__syncopated_loop_starts_on_a_beat),
         cmocka_unit_test(test_tempo__note_changes_only_for_phrases),
         cmocka_unit_test(test_tempo__two_phrase_melody_goes_by_its_notes),
