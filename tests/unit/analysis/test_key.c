@@ -228,6 +228,24 @@ static void triad(double c[12], int root, int third)
     c[(root + 7) % 12] = 1.0;
 }
 
+/* The progression (triads as root, third) transposed by t, with an opening
+ * triad (open_root, open_third): the key must be (tonic, mode). */
+static void assert_progression_key(const int (*chords)[2], int n, int t, int open_root,
+                                   int open_third, int tonic, int mode)
+{
+    double c[12];
+    double start[12];
+    progression(c, chords, n, t);
+    triad(start, open_root, open_third);
+    sm_analysis a;
+    blank(&a);
+    set_chroma(&a, c, 0);
+    sm__key_analyze_start(&a, start);
+    assert_true(a.has_key);
+    assert_int_equal(a.key_tonic, tonic % 12);
+    assert_int_equal(a.key_mode, mode);
+}
+
 static void test_key__opening_chord_decides_between_relatives(void **state)
 {
     (void)state;
@@ -235,24 +253,8 @@ static void test_key__opening_chord_decides_between_relatives(void **state)
      * the opening chord tells A minor from C major, in every transposition. */
     static const int chords[4][2] = {{0, 3}, {8, 4}, {3, 4}, {10, 4}};
     for (int t = 0; t < 12; t++) {
-        double c[12];
-        double start[12];
-        progression(c, chords, 4, t);
-        sm_analysis a;
-        blank(&a);
-        set_chroma(&a, c, 0);
-        triad(start, t, 3);
-        sm__key_analyze_start(&a, start);
-        assert_true(a.has_key);
-        assert_int_equal(a.key_tonic, t);
-        assert_int_equal(a.key_mode, SM_MODE_MINOR);
-        blank(&a);
-        set_chroma(&a, c, 0);
-        triad(start, t + 3, 4);
-        sm__key_analyze_start(&a, start);
-        assert_true(a.has_key);
-        assert_int_equal(a.key_tonic, (t + 3) % 12);
-        assert_int_equal(a.key_mode, SM_MODE_MAJOR);
+        assert_progression_key(chords, 4, t, t, 3, t, SM_MODE_MINOR);
+        assert_progression_key(chords, 4, t, t + 3, 4, t + 3, SM_MODE_MAJOR);
     }
 }
 
@@ -263,18 +265,11 @@ static void test_key__natural_minor_with_flat_seventh_is_minor(void **state)
      * opening: minor, not the relative major, in every transposition. */
     static const int chords[4][2] = {{0, 3}, {5, 3}, {7, 3}, {0, 3}};
     for (int t = 0; t < 12; t++) {
-        double c[12];
-        double start[12];
-        progression(c, chords, 4, t);
-        triad(start, t, 3);
-        sm_analysis a;
-        blank(&a);
-        set_chroma(&a, c, 0);
-        sm__key_analyze_start(&a, start);
-        assert_true(a.has_key);
-        assert_int_equal(a.key_tonic, t);
-        assert_int_equal(a.key_mode, SM_MODE_MINOR);
+        assert_progression_key(chords, 4, t, t, 3, t, SM_MODE_MINOR);
         /* Without the opening chord the profile alone still says minor. */
+        double c[12];
+        progression(c, chords, 4, t);
+        sm_analysis a;
         blank(&a);
         set_chroma(&a, c, 0);
         sm__key_analyze(&a);
@@ -291,19 +286,8 @@ static void test_key__opening_chord_decides_between_fifths(void **state)
      * G major (E minor) about equally, and the profile alone leans to E minor.
      * The opening C chord names the tonic, in every transposition. */
     static const int chords[4][2] = {{0, 4}, {4, 3}, {9, 3}, {7, 4}};
-    for (int t = 0; t < 12; t++) {
-        double c[12];
-        double start[12];
-        progression(c, chords, 4, t);
-        triad(start, t, 4);
-        sm_analysis a;
-        blank(&a);
-        set_chroma(&a, c, 0);
-        sm__key_analyze_start(&a, start);
-        assert_true(a.has_key);
-        assert_int_equal(a.key_tonic, t);
-        assert_int_equal(a.key_mode, SM_MODE_MAJOR);
-    }
+    for (int t = 0; t < 12; t++)
+        assert_progression_key(chords, 4, t, t, 4, t, SM_MODE_MAJOR);
 }
 
 static void test_key__close_runner_up_keeps_the_key(void **state)
@@ -629,6 +613,17 @@ static void assert_file_key(const sm_analysis *a, const char *name, const char *
     assert_true(a->key_confidence >= SM__KEY_MIN_CONFIDENCE && a->key_confidence <= 1.0);
 }
 
+/* Render the progression transposed, analyse it and check its key. */
+static void assert_rendered_key(float *x, size_t n, const int chords[4][3], int transpose,
+                                const char *name, const char *camelot)
+{
+    sm_analysis a;
+    render_progression(x, n, chords, transpose);
+    analyze_file(x, n, &a);
+    assert_file_key(&a, name, camelot);
+    sm_analysis_release(&a);
+}
+
 static void test_key__end_to_end_progressions(void **state)
 {
     (void)state;
@@ -638,33 +633,16 @@ static void test_key__end_to_end_progressions(void **state)
     size_t n = 8 * E2E_RATE;
     float *x = malloc(n * sizeof(float));
     assert_non_null(x);
-    sm_analysis a;
-
-    render_progression(x, n, c_major, 0);
-    analyze_file(x, n, &a);
-    assert_file_key(&a, "C major", "8B");
-    sm_analysis_release(&a);
-
-    render_progression(x, n, a_minor, 0);
-    analyze_file(x, n, &a);
-    assert_file_key(&a, "A minor", "8A");
-    sm_analysis_release(&a);
+    assert_rendered_key(x, n, c_major, 0, "C major", "8B");
+    assert_rendered_key(x, n, a_minor, 0, "A minor", "8A");
 
     /* The same, a fourth up (D minor) and a minor third down (F# minor). */
-    render_progression(x, n, a_minor, 5);
-    analyze_file(x, n, &a);
-    assert_file_key(&a, "D minor", "7A");
-    sm_analysis_release(&a);
-    render_progression(x, n, a_minor, -3);
-    analyze_file(x, n, &a);
-    assert_file_key(&a, "F# minor", "11A");
-    sm_analysis_release(&a);
-    render_progression(x, n, c_major, 7);
-    analyze_file(x, n, &a);
-    assert_file_key(&a, "G major", "9B");
-    sm_analysis_release(&a);
+    assert_rendered_key(x, n, a_minor, 5, "D minor", "7A");
+    assert_rendered_key(x, n, a_minor, -3, "F# minor", "11A");
+    assert_rendered_key(x, n, c_major, 7, "G major", "9B");
 
     /* A single C major chord, 2 s. */
+    sm_analysis a;
     size_t m = 2 * E2E_RATE;
     memset(x, 0, n * sizeof(float));
     for (int k = 0; k < 3; k++)
@@ -684,19 +662,9 @@ static void test_key__end_to_end_opening_decides_between_fifths(void **state)
     size_t n = 8 * E2E_RATE;
     float *x = malloc(n * sizeof(float));
     assert_non_null(x);
-    sm_analysis a;
-    render_progression(x, n, prog, 0);
-    analyze_file(x, n, &a);
-    assert_file_key(&a, "C major", "8B");
-    sm_analysis_release(&a);
-    render_progression(x, n, prog, 2);
-    analyze_file(x, n, &a);
-    assert_file_key(&a, "D major", "10B");
-    sm_analysis_release(&a);
-    render_progression(x, n, prog, -3);
-    analyze_file(x, n, &a);
-    assert_file_key(&a, "A major", "11B");
-    sm_analysis_release(&a);
+    assert_rendered_key(x, n, prog, 0, "C major", "8B");
+    assert_rendered_key(x, n, prog, 2, "D major", "10B");
+    assert_rendered_key(x, n, prog, -3, "A major", "11B");
     free(x);
 }
 
