@@ -1085,6 +1085,18 @@ static void run_tones(const struct tone *ev, size_t nev, double seconds, double 
 static const int prog4[4][4] = {{60, 64, 67, 48}, {57, 60, 64, 45}, {53, 57, 60, 41},
                                 {55, 59, 62, 43}};
 
+/* 32 strikes of prog4 on the eighth notes of beat seconds, a chord for every
+ * per_chord strikes; the strikes on the beat at on_amp, the others at 1. */
+static size_t eighth_chords(struct tone *ev, double beat, int per_chord, double on_amp)
+{
+    for (int j = 0; j < 32; j++) {
+        const int *c = prog4[(j / per_chord) % 4];
+        ev[j] = (struct tone){j * beat / 2.0, beat / 2.0, j % 2 ? 1.0 : on_amp,
+                              {c[0], c[1], c[2], c[3]}};
+    }
+    return 32;
+}
+
 /* HARMONIC RHYTHM: keys struck evenly on every eighth note at 70 BPM with one
  * chord per 4/4 bar. The even strikes make 140 BPM the onset pulse, but at
  * 140 the chords change on every other bar line only, so it is twice too
@@ -1094,11 +1106,7 @@ static void test_tempo__harmonic_rhythm_halves_the_level(void **state)
     (void)state;
     double beat = 60.0 / 70.0;
     struct tone ev[64];
-    size_t nev = 0;
-    for (int j = 0; j < 32; j++) {
-        const int *c = prog4[(j / 8) % 4];
-        ev[nev++] = (struct tone){j * beat / 2.0, beat / 2.0, 1.0, {c[0], c[1], c[2], c[3]}};
-    }
+    size_t nev = eighth_chords(ev, beat, 8, 1.0);
     sm_analysis a;
     run_tones(ev, nev, 16 * beat, 0.005, 0.0, 1.0, &a);
     expect_tempo(&a, 70.0, 0.1);
@@ -1106,13 +1114,19 @@ static void test_tempo__harmonic_rhythm_halves_the_level(void **state)
     sm_analysis_release(&a);
     /* The same strikes with a chord change on every bar line at 140 (every
      * half bar at 70) stay at 140. */
-    nev = 0;
-    for (int j = 0; j < 32; j++) {
-        const int *c = prog4[(j / 4) % 4];
-        ev[nev++] = (struct tone){j * beat / 2.0, beat / 2.0, 1.0, {c[0], c[1], c[2], c[3]}};
-    }
+    nev = eighth_chords(ev, beat, 4, 1.0);
     run_tones(ev, nev, 16 * beat, 0.005, 0.0, 1.0, &a);
     expect_tempo(&a, 140.0, 0.1);
+    sm_analysis_release(&a);
+}
+
+/* Struck keys (5 ms attack, 0.1 s decay) with a key: a loop at bpm. */
+static void expect_struck_loop(const struct tone *ev, size_t nev, double seconds, double bpm)
+{
+    sm_analysis a;
+    run_tones(ev, nev, seconds, 0.005, 0.1, 1.0, &a);
+    expect_tempo(&a, bpm, 0.1);
+    assert_true(a.loop);
     sm_analysis_release(&a);
 }
 
@@ -1128,17 +1142,8 @@ static void test_tempo__halved_level_keeps_the_bar_lines(void **state)
     (void)state;
     double beat = 60.0 / 80.0;
     struct tone ev[64];
-    size_t nev = 0;
-    for (int j = 0; j < 32; j++) {
-        const int *c = prog4[(j / 8) % 4];
-        ev[nev++] = (struct tone){j * beat / 2.0, beat / 2.0, j % 2 ? 1.0 : 0.4,
-                                  {c[0], c[1], c[2], c[3]}};
-    }
-    sm_analysis a;
-    run_tones(ev, nev, 16 * beat, 0.005, 0.1, 1.0, &a);
-    expect_tempo(&a, 80.0, 0.1);
-    assert_true(a.loop);
-    sm_analysis_release(&a);
+    size_t nev = eighth_chords(ev, beat, 8, 0.4);
+    expect_struck_loop(ev, nev, 16 * beat, 80.0);
 }
 
 /* Chord changes witness a loop level: keys struck in a 3-3-3-3-4 sixteenth
@@ -1159,19 +1164,14 @@ static void test_tempo__chord_changes_witness_the_level(void **state)
             ev[nev++] = (struct tone){(4 * b + at[j]) * beat, (j < 4 ? 0.75 : 1.0) * beat, 1.0,
                                       {c[0], c[1], c[2], c[3]}};
     }
-    sm_analysis a;
-    run_tones(ev, nev, 16 * beat, 0.005, 0.1, 1.0, &a);
-    expect_tempo(&a, 96.0, 0.1);
-    assert_true(a.loop);
-    sm_analysis_release(&a);
+    expect_struck_loop(ev, nev, 16 * beat, 96.0);
 }
 
 /* Triple to duple by the chord changes: keys struck in quarter-note triplets
  * (3 strikes every 2 beats, the one on the beat louder) at 118 BPM, one chord
- * a bar. Only the triplet
- * level (24 beats in the loop, 177 BPM) has a strike on every beat, but its
- * "bar lines" (every 4 triplets) do not carry the chord changes, while those
- * of 16 beats do: 118. */
+ * a bar. Only the triplet level (24 beats in the loop, 177 BPM) has a strike
+ * on every beat, but its "bar lines" (every 4 triplets) do not carry the
+ * chord changes, while those of 16 beats do: 118. */
 static void test_tempo__triplet_strikes_keep_the_bars(void **state)
 {
     (void)state;
@@ -1183,11 +1183,7 @@ static void test_tempo__triplet_strikes_keep_the_bars(void **state)
         ev[nev++] = (struct tone){j * beat * 2.0 / 3.0, beat * 2.0 / 3.0, j % 3 ? 0.5 : 1.0,
                                   {c[0], c[1], c[2], c[3]}};
     }
-    sm_analysis a;
-    run_tones(ev, nev, 16 * beat, 0.005, 0.1, 1.0, &a);
-    expect_tempo(&a, 118.0, 0.1);
-    assert_true(a.loop);
-    sm_analysis_release(&a);
+    expect_struck_loop(ev, nev, 16 * beat, 118.0);
 }
 
 /* START ON A BEAT: a strummed loop at 100 BPM whose up-strums on the
