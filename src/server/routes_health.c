@@ -1,6 +1,5 @@
 /* GET /api/v1/health, /api/v1/health/detailed and /metrics. */
 #include <dirent.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -12,7 +11,7 @@
 #include "jobs.h"
 #include "server_int.h"
 
-/* Liveness, the hottest route: no printf, one copy of a constant prefix. */
+/* Liveness, the hottest route: no printf. */
 static int health(sm_req *req, void *ud)
 {
     (void)ud;
@@ -21,18 +20,7 @@ static int health(sm_req *req, void *ud)
     char body[sizeof(head) + 32];
     size_t n = sizeof(head) - 1;
     memcpy(body, head, n);
-    double up = sm__srv_now() - srv->t_start;
-    uint64_t ms = up > 0 ? (uint64_t)(up * 1e3 + 0.5) : 0; /* uptime with 3 decimals */
-    char digits[24];
-    int k = 0;
-    for (uint64_t s = ms / 1000; k == 0 || s; s /= 10)
-        digits[k++] = (char)('0' + s % 10);
-    while (k)
-        body[n++] = digits[--k];
-    body[n++] = '.';
-    body[n++] = (char)('0' + ms / 100 % 10);
-    body[n++] = (char)('0' + ms / 10 % 10);
-    body[n++] = (char)('0' + ms % 10);
+    n += sm__fmt_milli(body + n, sm__srv_now() - srv->t_start);
     memcpy(body + n, "}\n", 2);
     n += 2;
     return sm__req_reply_data(req, 200, "application/json", body, n);

@@ -275,6 +275,29 @@ void sm__sbuf_add_jreal(struct sm_sbuf *b, double v, int prec)
     sm__sbuf_add(b, t, n);
 }
 
+size_t sm__fmt_milli(char *out, double v)
+{
+    uint64_t m = v > 0 && v < 1e15 ? (uint64_t)(v * 1e3 + 0.5) : 0;
+    char t[24];
+    char *p = t + sizeof(t);
+    for (int i = 0; i < 3; i++, m /= 10)
+        *--p = (char)('0' + m % 10);
+    *--p = '.';
+    do {
+        *--p = (char)('0' + m % 10);
+        m /= 10;
+    } while (m);
+    size_t n = (size_t)(t + sizeof(t) - p);
+    memcpy(out, p, n);
+    return n;
+}
+
+void sm__sbuf_add_milli(struct sm_sbuf *b, double v)
+{
+    char t[24];
+    sm__sbuf_add(b, t, sm__fmt_milli(t, v));
+}
+
 void sm__sbuf_add_int(struct sm_sbuf *b, long long v)
 {
     char t[24];

@@ -17,6 +17,8 @@ struct sm_sbuf {
 #define SM_SBUF_INIT {NULL, 0, 0, false}
 
 void sm__sbuf_add(struct sm_sbuf *b, const void *data, size_t len);
+/* Append a string literal (its length counted by the compiler). */
+#define sm__sbuf_lit(b, lit) sm__sbuf_add((b), "" lit, sizeof(lit) - 1)
 void sm__sbuf_addf(struct sm_sbuf *b, const char *fmt, ...) SM_PRINTF(2, 3);
 /* Append \p s as a JSON string (quoted); invalid UTF-8 becomes U+FFFD. */
 void sm__sbuf_add_json_str(struct sm_sbuf *b, const char *s);
@@ -38,6 +40,11 @@ void sm__sbuf_add_jstrn(struct sm_sbuf *b, const char *s, size_t n);
 void sm__sbuf_add_jreal(struct sm_sbuf *b, double v, int prec);
 /* Append a decimal integer. */
 void sm__sbuf_add_int(struct sm_sbuf *b, long long v);
+/* Write \p v with three decimals, rounded ("12.345", as "%.3f" but without
+ * printf: the request path uses it) at \p out (no NUL, at most 20 bytes); negative,
+ * non-finite and huge values as "0.000". \return the length. */
+size_t sm__fmt_milli(char *out, double v);
+void sm__sbuf_add_milli(struct sm_sbuf *b, double v);
 
 /* True when \p s (length \p n) is valid UTF-8 without NUL bytes. */
 bool sm__sbuf_utf8_valid(const char *s, size_t n);

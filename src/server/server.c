@@ -931,22 +931,6 @@ static void log_write_locked(sm_srv *srv)
     srv->log_buf.n = 0;
 }
 
-static void log_add(sm_srv *srv, const char *line, size_t n)
-{
-    double now = sm__srv_now();
-    pthread_mutex_lock(&srv->log_lock);
-    if (!srv->log_buf.n)
-        srv->log_since = now;
-    sm__sbuf_add(&srv->log_buf, line, n);
-    if (srv->log_buf.oom) { /* no room to batch: write what there is, then this line */
-        sm__sbuf_release(&srv->log_buf);
-        write_all(srv->log_fd, line, n);
-    } else if (srv->log_buf.n >= LOG_BATCH || now - srv->log_since >= LOG_DELAY) {
-        log_write_locked(srv);
-    }
-    pthread_mutex_unlock(&srv->log_lock);
-}
-
 static void log_flush(sm_srv *srv, bool all)
 {
     if (srv->log_fd < 0)
@@ -957,34 +941,70 @@ static void log_flush(sm_srv *srv, bool all)
     pthread_mutex_unlock(&srv->log_lock);
 }
 
+/* "2026-11-23T02:28:19.209Z" into \p b; the text of the second is kept (under the
+ * log lock) so most lines only write their milliseconds. */
+static void log_timestamp(sm_srv *srv, struct sm_sbuf *b)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    if (tv.tv_sec != srv->log_sec) {
+        struct tm tm;
+        gmtime_r(&tv.tv_sec, &tm);
+        srv->log_sec_len = strftime(srv->log_sec_text, sizeof(srv->log_sec_text),
+                                    "%Y-%m-%dT%H:%M:%S", &tm);
+        srv->log_sec = tv.tv_sec;
+    }
+    char ms[5] = {'.', (char)('0' + tv.tv_usec / 100000), (char)('0' + tv.tv_usec / 10000 % 10),
+                  (char)('0' + tv.tv_usec / 1000 % 10), 'Z'};
+    sm__sbuf_add(b, srv->log_sec_text, srv->log_sec_len);
+    sm__sbuf_add(b, ms, sizeof(ms));
+}
+
+/* One JSON line, written straight into the batch under the log lock (no printf,
+ * no allocation once the batch has grown). */
 static void access_log(sm_srv *srv, sm_req *req, double secs, bool aborted)
 {
-    char ts[40];
-    timestamp(ts, sizeof(ts));
-    struct sm_sbuf b = SM_SBUF_INIT;
-    sm__sbuf_addf(&b, "{\"ts\":\"%s\",\"level\":\"info\",\"msg\":\"request\",\"id\":", ts);
-    sm__sbuf_add_json_str(&b, req->id);
-    sm__sbuf_add(&b, ",\"method\":", 10);
-    sm__sbuf_add_json_str(&b, req->method);
-    sm__sbuf_add(&b, ",\"path\":", 8);
-    sm__sbuf_add_json_str(&b, req->path);
+    const char *client = sm__req_client(req);
+    pthread_mutex_lock(&srv->log_lock);
+    struct sm_sbuf *b = &srv->log_buf;
+    if (!b->n)
+        srv->log_since = sm__srv_now();
+    size_t start = b->n;
+    sm__sbuf_lit(b, "{\"ts\":\"");
+    log_timestamp(srv, b);
+    sm__sbuf_lit(b, "\",\"level\":\"info\",\"msg\":\"request\",\"id\":");
+    sm__sbuf_add_json_str(b, req->id);
+    sm__sbuf_lit(b, ",\"method\":");
+    sm__sbuf_add_json_str(b, req->method);
+    sm__sbuf_lit(b, ",\"path\":");
+    sm__sbuf_add_json_str(b, req->path);
     if (req->route) {
-        sm__sbuf_add(&b, ",\"route\":", 9);
-        sm__sbuf_add_json_str(&b, req->route->pattern);
+        sm__sbuf_lit(b, ",\"route\":");
+        sm__sbuf_add_json_str(b, req->route->pattern);
     }
-    sm__sbuf_addf(&b, ",\"status\":%d,\"bytes\":%zu,\"ms\":%.3f,\"client\":", req->status,
-                  req->resp_len, secs * 1e3);
-    sm__sbuf_add_json_str(&b, sm__req_client(req));
+    sm__sbuf_lit(b, ",\"status\":");
+    sm__sbuf_add_int(b, req->status);
+    sm__sbuf_lit(b, ",\"bytes\":");
+    sm__sbuf_add_int(b, (long long)req->resp_len);
+    sm__sbuf_lit(b, ",\"ms\":");
+    sm__sbuf_add_milli(b, secs * 1e3);
+    sm__sbuf_lit(b, ",\"client\":");
+    sm__sbuf_add_json_str(b, client);
     if (req->authed) {
-        sm__sbuf_add(&b, ",\"user\":", 8);
-        sm__sbuf_add_json_str(&b, req->ident.username);
+        sm__sbuf_lit(b, ",\"user\":");
+        sm__sbuf_add_json_str(b, req->ident.username);
     }
     if (aborted)
-        sm__sbuf_add(&b, ",\"aborted\":true", 15);
-    sm__sbuf_add(&b, "}\n", 2);
-    if (!b.oom)
-        log_add(srv, b.p, b.n);
-    sm__sbuf_release(&b);
+        sm__sbuf_lit(b, ",\"aborted\":true");
+    sm__sbuf_lit(b, "}\n");
+    if (b->oom) { /* no room to batch: write what was whole, drop this line */
+        b->oom = false;
+        b->n = start;
+        log_write_locked(srv);
+    } else if (b->n >= LOG_BATCH || sm__srv_now() - srv->log_since >= LOG_DELAY) {
+        log_write_locked(srv);
+    }
+    pthread_mutex_unlock(&srv->log_lock);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

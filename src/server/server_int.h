@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #include <microhttpd.h>
 
@@ -37,6 +38,9 @@ struct sm_srv {
     pthread_mutex_t log_lock; /* guards log_buf and log_since */
     struct sm_sbuf log_buf;   /* access-log lines not written yet */
     double log_since;         /* when the oldest of them was added */
+    time_t log_sec;           /* the second of log_sec_text */
+    char log_sec_text[32];    /* "2026-11-23T02:28:19" */
+    size_t log_sec_len;
     double t_start;         /* monotonic seconds */
     int64_t started_at;     /* unix seconds */
     atomic_int inflight;    /* requests between first call and completion */

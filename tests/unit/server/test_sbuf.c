@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <jansson.h>
 
@@ -125,12 +126,44 @@ static void test_sbuf__same_as_jansson(void **state)
     }
 }
 
+/* Three decimals without printf: the same text as "%.3f" wherever the value is not
+ * within rounding noise of a tie, and never more than half a unit off. */
+static void test_sbuf__milli(void **state)
+{
+    (void)state;
+    char out[32], ref[64];
+    size_t n = sm__fmt_milli(out, 0.0);
+    assert_int_equal(n, 5);
+    assert_memory_equal(out, "0.000", 5);
+    n = sm__fmt_milli(out, -3.0);
+    assert_memory_equal(out, "0.000", n);
+    n = sm__fmt_milli(out, 1.0 / 0.0);
+    assert_memory_equal(out, "0.000", n);
+    n = sm__fmt_milli(out, 12.3456);
+    assert_memory_equal(out, "12.346", n);
+    n = sm__fmt_milli(out, 86400.5);
+    assert_memory_equal(out, "86400.500", n);
+    unsigned seed = 7;
+    for (int i = 0; i < 100000; i++) {
+        seed = seed * 1103515245u + 12345u;
+        double v = (double)(seed >> 8) / (double)(1u << (i % 24));
+        n = sm__fmt_milli(out, v);
+        out[n] = '\0';
+        snprintf(ref, sizeof(ref), "%.3f", v);
+        double frac = v * 1e3 - (double)(long long)(v * 1e3);
+        if (frac < 0.4999 || frac > 0.5001)
+            assert_string_equal(out, ref);
+        assert_true(fabs(strtod(out, NULL) - v) <= 0.0005 + v * 1e-15);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sbuf__json_escapes),
         cmocka_unit_test(test_sbuf__utf8),
         cmocka_unit_test(test_sbuf__same_as_jansson),
+        cmocka_unit_test(test_sbuf__milli),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
