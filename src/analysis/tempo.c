@@ -136,7 +136,16 @@
  * and a clear free pulse (score >= 0.25) agrees: the candidate is within 2 % plus
  * the free estimate's precision (2 frames over its segment, and no better than one
  * frame per beat) of the free tempo times
- * 1/4, 1/3, 1/2, 2/3, 1, 3/2, 2, 3 or 4. Then bpm = 60 * k / duration exactly, the
+ * 1/4, 1/3, 1/2, 2/3, 1, 3/2, 2, 3 or 4, or THREE AGAINST FOUR: 3/4 of it when
+ * k is a multiple of 4, or 4/3 of it when k is a multiple of 3 (the free beats
+ * then divide the loop into a whole number of them, 3 to every 4 of the
+ * level: a 3-against-4 figure, the bar cut in three, in a one-bar loop; that
+ * level is one of the loop's own candidates, which the salience has already
+ * weighed, so it does not contradict the choice). Without it the one-bar
+ * drum loops whose free pulse locked to the bar's thirds had no tempo
+ * (development seeds 2-7 and 11-24: 125 -> 117 wrong, 7 loops without a
+ * tempo and one read at 3/4 fixed, no file lost; held out 1, 8-10 unchanged
+ * at 17). Then bpm = 60 * k / duration exactly, the
  * beats are tracked at that period, and the confidence is S(k) times the share of
  * sounded beats (full from 4). Otherwise the free estimate and the rules below
  * apply (the accent rule is one of them; for loops the salience rule replaces it).
@@ -1645,6 +1654,14 @@ static int analyze(const float *odf, size_t n, const struct sm__onset *on, bool 
                     if (fabs(lbpm / (bpm_grid * ratios[i]) - 1.0) <= tol)
                         agrees = true;
                 }
+                /* Three against four: a free pulse of 3 beats per 4 of the
+                 * level (or 4 per 3) that divides the loop into a whole
+                 * number of its own beats is itself one of the loop's
+                 * levels, which the salience has already weighed. */
+                if (!agrees && lc.k % 4 == 0 && fabs(0.75 * lbpm / bpm_grid - 1.0) <= tol)
+                    agrees = true;
+                if (!agrees && lc.k % 3 == 0 && fabs(lbpm / (0.75 * bpm_grid) - 1.0) <= tol)
+                    agrees = true;
             }
             /* Chord changes on the level's bar lines witness it as well. */
             if (lc.bars >= CHORD_WITNESS)

@@ -347,6 +347,47 @@ static void test_tempo__loop_level_rule(void **state)
     free(rms);
 }
 
+/* Three against four: a one-bar loop of quarter notes with two louder
+ * accents at 4/3 and 8/3 of a beat (the bar cut in three, a 3-against-4
+ * figure). The free pulse locks to the three equal beats in the bar, 3/4 of
+ * the tempo; the loop holds a whole number of them, so they are one of the
+ * loop's own levels, which the salience weighed, not a disagreement that
+ * would leave the loop without a tempo. */
+static void test_tempo__three_against_four_agrees(void **state)
+{
+    (void)state;
+    static const double bpms[] = {102.0, 150.0, 188.0};
+    for (size_t i = 0; i < sizeof(bpms) / sizeof(bpms[0]); i++) {
+        double beat = 60.0 / bpms[i];
+        double dur = 4.0 * beat;
+        struct synth sy;
+        sy.n = (size_t)(dur * SM_AN_FPS) + 1;
+        sy.odf = calloc(sy.n, sizeof(float));
+        sy.rms = calloc(sy.n, sizeof(float));
+        assert_non_null(sy.odf);
+        assert_non_null(sy.rms);
+        sy.n_onsets = 0;
+        for (size_t f = 0; f < sy.n; f++)
+            sy.rms[f] = 0.05f;
+        for (int j = 0; j < 6; j++) {
+            double at = j < 4 ? j * beat : (j - 3) * 4.0 / 3.0 * beat;
+            double amp = j < 4 ? 0.6 : 0.8;
+            size_t f = (size_t)floor(at * SM_AN_FPS);
+            sy.odf[f] += (float)(10.0 * amp);
+            sy.odf[f + 1] += (float)(3.0 * amp);
+            sy.onsets[sy.n_onsets++] = (float)at;
+        }
+        sm_analysis a;
+        fill(&a, &sy, dur);
+        assert_int_equal(sm__tempo_analyze(sy.odf, sy.n, &a), 0);
+        assert_true(a.has_tempo);
+        assert_true(a.loop);
+        assert_bpm_near(a.bpm, bpms[i], 0.001);
+        unfill(&a);
+        synth_free(&sy);
+    }
+}
+
 static void test_tempo__one_shot_has_no_tempo(void **state)
 {
     (void)state;
@@ -1271,6 +1312,7 @@ int main(void)
         cmocka_unit_test(test_tempo__loop_length_refines_bpm),
         cmocka_unit_test(test_tempo__loop_tempo_is_a_whole_number_of_beats),
         cmocka_unit_test(test_tempo__loop_level_rule),
+        cmocka_unit_test(test_tempo__three_against_four_agrees),
         cmocka_unit_test(test_tempo__one_shot_has_no_tempo),
         cmocka_unit_test(test_tempo__silence_and_tiny_inputs),
         cmocka_unit_test(test_tempo__noise_is_arhythmic),
