@@ -16,6 +16,9 @@ static const double minor_profile[12] = {5.0, 2.0, 3.5, 4.5, 2.0, 4.0,
 /* Tonic triads, for the opening chord. */
 static const double major_triad[12] = {1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0};
 static const double minor_triad[12] = {1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0};
+/* Weight of each triad tone's twelfth (its third harmonic, seven classes up) in
+ * the opening-chord templates (see key.h). */
+#define START_TWELFTH 0.15
 
 static const char *const pitch_names[12] = {"C", "C#", "D", "D#", "E", "F",
                                             "F#", "G", "G#", "A", "A#", "B"};
@@ -88,6 +91,15 @@ static void correlate(const double c[12], const double maj[12], const double min
     }
 }
 
+/* A chord template with each tone's twelfth added at START_TWELFTH: what a
+ * chord of harmonic tones puts into a chroma (the second and fourth harmonics
+ * are the tone's own class; the third is the strongest one in another). */
+static void with_twelfths(const double t[12], double out[12])
+{
+    for (int i = 0; i < 12; i++)
+        out[i] = t[i] + START_TWELFTH * t[(i + 5) % 12];
+}
+
 static void set_no_key(sm_analysis *a, double confidence)
 {
     a->has_key = false;
@@ -143,10 +155,14 @@ void sm__key_analyze_start(sm_analysis *a, const double start[12])
     memcpy(total, score, sizeof(total));
     double s[12];
     if (start && normalise(start, s)) {
+        double hmaj[12];
+        double hmin[12];
+        with_twelfths(major_triad, hmaj);
+        with_twelfths(minor_triad, hmin);
         double tmaj[12];
         double tmin[12];
-        normalise(major_triad, tmaj);
-        normalise(minor_triad, tmin);
+        normalise(hmaj, tmaj);
+        normalise(hmin, tmin);
         double st[24];
         correlate(s, tmaj, tmin, st);
         for (int k = 0; k < 24; k++)

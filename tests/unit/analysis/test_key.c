@@ -290,6 +290,43 @@ static void test_key__opening_chord_decides_between_fifths(void **state)
         assert_progression_key(chords, 4, t, t, 4, t, SM_MODE_MAJOR);
 }
 
+/* A chord of harmonic tones (a plucked guitar, a bright pad): each tone adds its
+ * twelfth (third harmonic, seven classes up) at amp. */
+static void add_bright_triad(double c[12], int root, int third, double amp)
+{
+    const int tones[3] = {root, root + third, root + 7};
+    for (int i = 0; i < 3; i++) {
+        c[tones[i] % 12] += 1.0;
+        c[(tones[i] + 7) % 12] += amp;
+    }
+}
+
+static void test_key__bright_opening_chord_with_its_twelfths(void **state)
+{
+    (void)state;
+    /* i-VI-III-VII (Cm Ab Eb Bb) in a timbre whose third harmonic is 0.7 of
+     * the fundamental: the opening C minor chord's fifth G is also the root's
+     * twelfth and the loudest class, so the plain Eb-major triad (Eb G Bb) fits
+     * the opening as well as C minor's. The templates with the twelfths
+     * (START_TWELFTH) keep C minor, in every transposition; without them the
+     * key is the relative major. */
+    static const int chords[4][2] = {{0, 3}, {8, 4}, {3, 4}, {10, 4}};
+    for (int t = 0; t < 12; t++) {
+        double c[12] = {0};
+        double start[12] = {0};
+        for (int i = 0; i < 4; i++)
+            add_bright_triad(c, t + chords[i][0], chords[i][1], 0.7);
+        add_bright_triad(start, t, 3, 0.7);
+        sm_analysis a;
+        blank(&a);
+        set_chroma(&a, c, 0);
+        sm__key_analyze_start(&a, start);
+        assert_true(a.has_key);
+        assert_int_equal(a.key_tonic, t);
+        assert_int_equal(a.key_mode, SM_MODE_MINOR);
+    }
+}
+
 static void test_key__close_runner_up_keeps_the_key(void **state)
 {
     (void)state;
@@ -699,6 +736,7 @@ int main(void)
         cmocka_unit_test(test_key__opening_chord_decides_between_relatives),
         cmocka_unit_test(test_key__natural_minor_with_flat_seventh_is_minor),
         cmocka_unit_test(test_key__opening_chord_decides_between_fifths),
+        cmocka_unit_test(test_key__bright_opening_chord_with_its_twelfths),
         cmocka_unit_test(test_key__close_runner_up_keeps_the_key),
         cmocka_unit_test(test_key__unusable_opening_is_ignored),
         cmocka_unit_test(test_key__poor_fit_is_not_a_key),
