@@ -1026,6 +1026,40 @@ static void test_tempo__eighth_hats_are_not_quarter_notes(void **state)
     }
 }
 
+/* Kick spill: a half-time pattern (kick on 1, snare on 3, eighth-note
+ * hats, the ones on the beat louder) whose kick reaches into the snare's band
+ * more strongly than the snare does. Beat 1's mid band is then the kick's,
+ * and the snare on 3 is weighed against 2 and 4, where no kick plays: the
+ * snare stands out there, so the half-time tempo is reported, not the
+ * backbeat with sixteenth-note hats at half of it (170 BPM went to 85
+ * without the rule). */
+static void test_tempo__kick_spill_is_not_a_snare(void **state)
+{
+    (void)state;
+    static const double bpms[] = {110.0, 130.0, 150.0, 170.0, 190.0};
+    for (size_t i = 0; i < sizeof(bpms) / sizeof(bpms[0]); i++) {
+        struct hit h[256];
+        size_t nh = 0;
+        double beat = 60.0 / bpms[i];
+        for (int j = 0; j < 8; j++) {
+            double t = j * beat;
+            if (j % 4 == 0) {
+                h[nh++] = (struct hit){t, 0, 1.0};
+                h[nh++] = (struct hit){t, 1, 1.0};
+            }
+            if (j % 4 == 2)
+                h[nh++] = (struct hit){t, 1, 0.5};
+            h[nh++] = (struct hit){t, 2, 1.0};
+            h[nh++] = (struct hit){t + 0.5 * beat, 2, 0.3};
+        }
+        sm_analysis a;
+        run_hits_on(h, nh, 8 * beat, 0.05f, &a);
+        expect_tempo(&a, bpms[i], 0.001 * bpms[i]);
+        assert_true(a.loop);
+        sm_analysis_release(&a);
+    }
+}
+
 /* Swing moves the sixteenths as it moves the eighths: hats on swung
  * sixteenths (the second and fourth sixteenth of each beat late by a
  * sixteenth of a beat) count as sixteenths, as straight ones do. A backbeat
@@ -1330,6 +1364,7 @@ int main(void)
         cmocka_unit_test(test_tempo__fast_backbeat_keeps_its_tempo),
         cmocka_unit_test(test_tempo__eighth_hats_are_not_quarter_notes),
         cmocka_unit_test(test_tempo__swung_sixteenths_count),
+        cmocka_unit_test(test_tempo__kick_spill_is_not_a_snare),
         cmocka_unit_test(test_tempo__harmonic_rhythm_halves_the_level),
         cmocka_unit_test(test_tempo__halved_level_keeps_the_bar_lines),
         cmocka_unit_test(test_tempo__chord_changes_witness_the_level),
