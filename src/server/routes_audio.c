@@ -45,8 +45,6 @@ static void add_str_or_null(struct sm_sbuf *b, const char *s)
         sm__sbuf_add(b, "null", 4);
 }
 
-#define ADD_LIT(b, lit) sm__sbuf_add((b), (lit), sizeof(lit) - 1)
-
 /* One sample as the API's JSON object without its closing brace (search adds
  * "score", similar "distance"), written directly: the same bytes the server's
  * jansson dump gave for the same fields (tests/unit/server/test_sbuf.c checks the
@@ -55,19 +53,19 @@ static void sample_fields(struct sm_sbuf *b, const sm_sample *s)
 {
     static const char *const timbre[SM_TIMBRE_COUNT] = {"brightness", "warmth",    "hardness",
                                                         "depth",      "roughness", "boominess"};
-    ADD_LIT(b, "{\"id\":");
+    sm__sbuf_lit(b, "{\"id\":");
     sm__sbuf_add_int(b, s->id);
-    ADD_LIT(b, ",\"path\":");
+    sm__sbuf_lit(b, ",\"path\":");
     add_str_or_null(b, s->path);
-    ADD_LIT(b, ",\"root\":");
+    sm__sbuf_lit(b, ",\"root\":");
     add_str_or_null(b, s->root);
-    ADD_LIT(b, ",\"tags\":[");
+    sm__sbuf_lit(b, ",\"tags\":[");
     bool first = true;
     for (const char *t = s->tags ? s->tags : ""; *t;) {
         size_t len = strcspn(t, " ");
         if (len) {
             if (!first)
-                ADD_LIT(b, ",");
+                sm__sbuf_lit(b, ",");
             sm__sbuf_add_jstrn(b, t, len);
             first = false;
         }
@@ -75,19 +73,19 @@ static void sample_fields(struct sm_sbuf *b, const sm_sample *s)
         while (*t == ' ')
             t++;
     }
-    ADD_LIT(b, "],\"hash\":");
+    sm__sbuf_lit(b, "],\"hash\":");
     sm__sbuf_add_jstr(b, s->hash);
-    ADD_LIT(b, ",\"size\":");
+    sm__sbuf_lit(b, ",\"size\":");
     sm__sbuf_add_int(b, s->size);
-    ADD_LIT(b, ",\"format\":");
+    sm__sbuf_lit(b, ",\"format\":");
     sm__sbuf_add_jstr(b, s->format);
-    ADD_LIT(b, ",\"sample_rate\":");
+    sm__sbuf_lit(b, ",\"sample_rate\":");
     sm__sbuf_add_int(b, s->sample_rate);
-    ADD_LIT(b, ",\"channels\":");
+    sm__sbuf_lit(b, ",\"channels\":");
     sm__sbuf_add_int(b, s->channels);
-    ADD_LIT(b, ",\"duration\":");
+    sm__sbuf_lit(b, ",\"duration\":");
     sm__sbuf_add_jreal(b, s->duration, 10);
-    ADD_LIT(b, ",\"bpm\":");
+    sm__sbuf_lit(b, ",\"bpm\":");
     sm__sbuf_add_jreal(b, s->has_tempo ? s->bpm : (double)NAN, 10);
     if (s->has_key) {
         char name[32];
@@ -95,50 +93,50 @@ static void sample_fields(struct sm_sbuf *b, const sm_sample *s)
         const char *nm = sm_key_name(s->key_tonic, s->key_mode, name, sizeof(name));
         const char *cm = sm_key_camelot(s->key_tonic, s->key_mode, cam, sizeof(cam));
         if (nm && cm) { /* jansson left the key out otherwise */
-            ADD_LIT(b, ",\"key\":{\"name\":");
+            sm__sbuf_lit(b, ",\"key\":{\"name\":");
             sm__sbuf_add_jstr(b, nm);
-            ADD_LIT(b, ",\"camelot\":");
+            sm__sbuf_lit(b, ",\"camelot\":");
             sm__sbuf_add_jstr(b, cm);
-            ADD_LIT(b, "}");
+            sm__sbuf_lit(b, "}");
         }
     } else {
-        ADD_LIT(b, ",\"key\":null");
+        sm__sbuf_lit(b, ",\"key\":null");
     }
-    ADD_LIT(b, ",\"note\":");
+    sm__sbuf_lit(b, ",\"note\":");
     char nn[16];
     add_str_or_null(b, s->has_note ? sm_note_name(s->note_midi, nn, sizeof(nn)) : NULL);
     if (s->loop)
-        ADD_LIT(b, ",\"loop\":true,\"category\":");
+        sm__sbuf_lit(b, ",\"loop\":true,\"category\":");
     else
-        ADD_LIT(b, ",\"loop\":false,\"category\":");
+        sm__sbuf_lit(b, ",\"loop\":false,\"category\":");
     add_str_or_null(b, sm_category_name(s->category));
-    ADD_LIT(b, ",\"lufs\":");
+    sm__sbuf_lit(b, ",\"lufs\":");
     sm__sbuf_add_jreal(b, s->lufs, 10);
-    ADD_LIT(b, ",\"true_peak\":");
+    sm__sbuf_lit(b, ",\"true_peak\":");
     sm__sbuf_add_jreal(b, s->true_peak, 10);
-    ADD_LIT(b, ",\"timbre\":{");
+    sm__sbuf_lit(b, ",\"timbre\":{");
     for (int i = 0; i < SM_TIMBRE_COUNT; i++) {
         sm__sbuf_add(b, i ? ",\"" : "\"", i ? 2 : 1);
         sm__sbuf_add(b, timbre[i], strlen(timbre[i]));
-        ADD_LIT(b, "\":");
+        sm__sbuf_lit(b, "\":");
         sm__sbuf_add_jreal(b, s->timbre[i], 10);
     }
     if (s->missing)
-        ADD_LIT(b, "},\"missing\":true");
+        sm__sbuf_lit(b, "},\"missing\":true");
     else
-        ADD_LIT(b, "},\"missing\":false");
+        sm__sbuf_lit(b, "},\"missing\":false");
 }
 
 /* Close a sample object, with ,"<key>":<v> when v is finite. */
 static void sample_close(struct sm_sbuf *b, const char *key, double v)
 {
     if (isfinite(v)) {
-        ADD_LIT(b, ",\"");
+        sm__sbuf_lit(b, ",\"");
         sm__sbuf_add(b, key, strlen(key));
-        ADD_LIT(b, "\":");
+        sm__sbuf_lit(b, "\":");
         sm__sbuf_add_jreal(b, v, 10);
     }
-    ADD_LIT(b, "}");
+    sm__sbuf_lit(b, "}");
 }
 
 /* Strict integer in [lo, hi]. \return 0, or -1. */
@@ -296,7 +294,7 @@ struct page {
 static void page_item(struct page *pg, const char *text, size_t len, double score)
 {
     if (pg->count)
-        ADD_LIT(&pg->b, ",");
+        sm__sbuf_lit(&pg->b, ",");
     sm__sbuf_add(&pg->b, text, len);
     sample_close(&pg->b, "score", score);
     pg->count++;
@@ -439,7 +437,7 @@ static int files_search(sm_req *req, void *ud)
         return SM_SRV_DONE;
     }
     struct page pg = {SM_SBUF_INIT, (size_t)limit, 0, 0, false};
-    ADD_LIT(&pg.b, "{\"items\":[");
+    sm__sbuf_lit(&pg.b, "{\"items\":[");
     sm_status rc = SM_EINTERNAL;
     if (fx_acquire(srv, cat) == SM_OK) {
         rc = page_from_index(srv->fx, cat, &q, &pg, &err);
@@ -457,11 +455,11 @@ static int files_search(sm_req *req, void *ud)
         sm__sbuf_release(&a.text);
         return sm__req_error_status(req, &err);
     }
-    ADD_LIT(&pg.b, "],\"count\":");
+    sm__sbuf_lit(&pg.b, "],\"count\":");
     sm__sbuf_add_int(&pg.b, (long long)pg.count);
-    ADD_LIT(&pg.b, ",\"total\":");
+    sm__sbuf_lit(&pg.b, ",\"total\":");
     sm__sbuf_add_int(&pg.b, (long long)pg.total);
-    ADD_LIT(&pg.b, ",\"limit\":");
+    sm__sbuf_lit(&pg.b, ",\"limit\":");
     sm__sbuf_add_int(&pg.b, limit);
     if (pg.more) {
         char hex[17];
@@ -470,11 +468,11 @@ static int files_search(sm_req *req, void *ud)
         int cn = snprintf(cur, sizeof(cur), ",\"next_cursor\":\"o%lld.%s\"", offset + limit, hex);
         sm__sbuf_add(&pg.b, cur, (size_t)cn);
     } else {
-        ADD_LIT(&pg.b, ",\"next_cursor\":null");
+        sm__sbuf_lit(&pg.b, ",\"next_cursor\":null");
     }
-    ADD_LIT(&pg.b, ",\"query\":");
+    sm__sbuf_lit(&pg.b, ",\"query\":");
     sm__sbuf_add_jstr(&pg.b, text);
-    ADD_LIT(&pg.b, "}\n");
+    sm__sbuf_lit(&pg.b, "}\n");
     sm__sbuf_release(&a.text);
     if (pg.b.oom) {
         sm__sbuf_release(&pg.b);
@@ -732,25 +730,25 @@ static int file_similar(sm_req *req, void *ud)
         return sm__req_error_status(req, &err);
     }
     struct sm_sbuf b = SM_SBUF_INIT;
-    ADD_LIT(&b, "{\"id\":");
+    sm__sbuf_lit(&b, "{\"id\":");
     sm__sbuf_add_int(&b, id);
-    ADD_LIT(&b, ",\"k\":");
+    sm__sbuf_lit(&b, ",\"k\":");
     sm__sbuf_add_int(&b, k);
-    ADD_LIT(&b, ",\"items\":[");
+    sm__sbuf_lit(&b, ",\"items\":[");
     size_t written = 0;
     for (size_t i = 0; i < found; i++) {
         sm_sample s;
         sm_sample_init(&s);
         if (sm_catalog_get(cat, ids[i], &s, NULL) == SM_OK) {
             if (written++)
-                ADD_LIT(&b, ",");
+                sm__sbuf_lit(&b, ",");
             sample_fields(&b, &s);
             sample_close(&b, "distance", (double)dist[i]);
         }
         sm_sample_release(&s);
     }
     sm__srv_catalog_release(srv, cat);
-    ADD_LIT(&b, "]}\n");
+    sm__sbuf_lit(&b, "]}\n");
     if (b.oom) {
         sm__sbuf_release(&b);
         return sm__req_error(req, 500, "out_of_memory", "out of memory");
