@@ -920,10 +920,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 /* Access-log lines are written in batches, as nginx's `buffer=`/`flush=` do: a
  * write() a request cost a third of the throughput of GET /api/v1/health. A batch
  * goes out at LOG_BATCH bytes, or once its oldest line is LOG_DELAY old (on the
- * next line, or on the tick of sm__srv_wait), and at stop. Called with the lock. */
+ * next line, or on the tick of sm__srv_wait), and at stop. */
 #define LOG_BATCH 16384
 #define LOG_DELAY 0.1
 
+/* Write the batch out. Called with log_lock held. */
 static void log_write_locked(sm_srv *srv)
 {
     if (srv->log_buf.n)
