@@ -2,9 +2,11 @@
 # Accuracy benchmark on a generated labelled set.
 #
 #   bench/accuracy.sh [SEED]        (default seed 1, the evaluation seed)
+#   bench/accuracy.sh DIR [TSV]     a labelled folder of your own
 #
-# Generates `sm-gen labelled DIR --seed SEED` into a temporary directory, runs
-# sm-accuracy on it (tempo, key, note and category against the labels, 2
+# Generates `sm-gen labelled DIR --seed SEED` into a temporary directory (or
+# takes DIR, labelled by DIR/labels.tsv or TSV: columns path, bpm, key,
+# category, note; see tools/accuracy/labels.h), runs sm-accuracy on it (tempo, key, note and category against the labels, 2
 # threads), then, in the same run, estimates the tempo of every file that has a
 # bpm label with `aubio tempo` (aubio-tools) and with `bpm` (bpm-tools, fed raw
 # 32-bit float mono 44.1 kHz by sox) and prints their tempo Accuracy1 (within
@@ -15,7 +17,7 @@
 # docs/accuracy.md), so seed 1 is held out.
 set -euo pipefail
 
-seed=${1:-1}
+arg=${1:-1}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$root/build}
 gen=$build/sm-gen
@@ -34,9 +36,21 @@ else
     trap 'rm -rf "$tmp"' EXIT
 fi
 
-"$gen" labelled "$tmp/set" --seed "$seed" >/dev/null
-echo "== SampleMind (seed $seed)"
-"$acc" --threads 2 --dump "$tmp/ours.tsv" "$tmp/set"
+if [ -d "$arg" ]; then
+    set_dir=$arg
+    labels=(--labels "${2:-$arg/labels.tsv}")
+    what=$arg
+elif [[ $arg =~ ^[0-9]+$ ]]; then
+    set_dir=$tmp/set
+    labels=()
+    what="seed $arg"
+    "$gen" labelled "$set_dir" --seed "$arg" >/dev/null
+else
+    echo "accuracy.sh: $arg is neither a seed nor a directory" >&2
+    exit 2
+fi
+echo "== SampleMind ($what)"
+"$acc" --threads 2 --dump "$tmp/ours.tsv" "${labels[@]}" "$set_dir"
 
 # Tempo of the files with a bpm label: ours from the dump, then the others.
 awk -F'\t' 'NR > 1 && $2 != "nan" && $2 != "" { print $1 "\t" $2 "\t" $3 }' \
@@ -63,7 +77,7 @@ while IFS=$'\t' read -r path ref ours; do
 done < "$tmp/tempo.tsv"
 
 echo
-echo "== Tempo on the $(wc -l < "$tmp/others.tsv") files with a bpm label (seed $seed)"
+echo "== Tempo on the $(wc -l < "$tmp/others.tsv") files with a bpm label ($what)"
 awk -F'\t' -v have_aubio=$have_aubio -v have_bpm=$have_bpm '
 function ok(est, ref, mult,   m, i, r) {
     if (est == "nan" || est + 0 <= 0)

@@ -1,9 +1,11 @@
 /* sm-accuracy: how well the analysis recovers the labels of a labelled set.
  *
- *     sm-accuracy [--threads N] [--dump FILE] DIR
+ *     sm-accuracy [--threads N] [--dump FILE] [--labels TSV] DIR
  *
- * DIR/labels.tsv (from `sm-gen labelled DIR --seed S`) gives each file's true
- * bpm, key, category and note. Every file is analysed with sm_analyzer_run on
+ * DIR/labels.tsv (from `sm-gen labelled DIR --seed S`, or written by hand for
+ * one's own library; --labels names another file) gives each file's true bpm,
+ * key, category and note (tools/accuracy/labels.h: the accepted spellings; a
+ * label that is not understood stops the tool with the line that has it). Every file is analysed with sm_analyzer_run on
  * N threads (default 2), then the tool prints:
  *   tempo     Accuracy1 (within 4 %) and Accuracy2 (also x2, x1/2, x3, x1/3)
  *   key       exact match and the MIREX weighted score (exact 1, the fifth
@@ -64,7 +66,7 @@ static double pct(double num, size_t den)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: sm-accuracy [--threads N] [--dump FILE] DIR\n");
+    fprintf(stderr, "usage: sm-accuracy [--threads N] [--dump FILE] [--labels TSV] DIR\n");
 }
 
 int main(int argc, char **argv)
@@ -72,11 +74,14 @@ int main(int argc, char **argv)
     int threads = 2;
     const char *dir = NULL;
     const char *dump = NULL;
+    const char *labels = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
             threads = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--dump") && i + 1 < argc) {
             dump = argv[++i];
+        } else if (!strcmp(argv[i], "--labels") && i + 1 < argc) {
+            labels = argv[++i];
         } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage();
             return 0;
@@ -93,9 +98,19 @@ int main(int argc, char **argv)
     }
 
     struct lab_set set = {NULL, 0};
-    if (lab_load(dir, &set))
+    if (labels ? lab_load_tsv(labels, dir, &set) : lab_load(dir, &set)) {
+        lab_free(&set);
         return 1;
+    }
+    if (set.n == 0) {
+        fprintf(stderr, "sm-accuracy: %s: no labelled files\n", labels ? labels : dir);
+        return 1;
+    }
     size_t failed = lab_analyze(&set, threads, 0);
+    for (size_t i = 0; i < set.n; i++) {
+        if (!set.items[i].ok)
+            fprintf(stderr, "sm-accuracy: %s: %s\n", set.items[i].path, set.items[i].err);
+    }
 
     size_t n_tempo = 0;
     size_t n_acc1 = 0;

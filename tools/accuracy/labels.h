@@ -2,7 +2,8 @@
  * from `sm-gen labelled`) and analysing its files on several threads.
  *
  * labels.tsv: a header line naming the columns (path, bpm, key, category,
- * note, in any order; others are ignored), then one file per line. Paths are
+ * note, in any order; others are ignored; without a header they are in that
+ * order), then one file per line. Paths are
  * relative to DIR unless absolute. An empty field or "-" means "no label". */
 #ifndef SM_TOOLS_LABELS_H
 #define SM_TOOLS_LABELS_H
@@ -50,7 +51,8 @@ static inline int lab_pitch_class(const char **s)
     return (pc % 12 + 12) % 12;
 }
 
-/* "A minor", "Am", "A:min", "C# major", "Db maj", "F#m" -> tonic and mode. */
+/* "A minor", "Am", "A:min", "C# major", "Db maj", "F#m", "C" -> tonic and mode.
+ * Returns 0, or -1 when s is not a key (also on anything after the mode). */
 static inline int lab_parse_key(const char *s, int *tonic, int *mode)
 {
     while (isspace((unsigned char)*s))
@@ -60,37 +62,48 @@ static inline int lab_parse_key(const char *s, int *tonic, int *mode)
         return -1;
     while (*s == ' ' || *s == ':' || *s == '_')
         s++;
+    static const char *const major[] = {"", "major", "maj", "M", "Major", "Maj"};
+    static const char *const minor[] = {"minor", "min", "m", "Minor", "Min"};
     *tonic = pc;
-    *mode = SM_MODE_MAJOR;
-    if (*s == 'm' && strncmp(s, "maj", 3) != 0)
-        *mode = SM_MODE_MINOR;
-    else if (strncmp(s, "min", 3) == 0 || strncmp(s, "Min", 3) == 0)
-        *mode = SM_MODE_MINOR;
-    return 0;
+    for (size_t i = 0; i < sizeof(major) / sizeof(major[0]); i++) {
+        if (!strcmp(s, major[i])) {
+            *mode = SM_MODE_MAJOR;
+            return 0;
+        }
+    }
+    for (size_t i = 0; i < sizeof(minor) / sizeof(minor[0]); i++) {
+        if (!strcmp(s, minor[i])) {
+            *mode = SM_MODE_MINOR;
+            return 0;
+        }
+    }
+    return -1;
 }
 
-/* "A4" / "F#1" / "Bb2" (MIDI 69 = A4), a MIDI number "midi:69", or a
- * frequency in Hz ("55.0", "55Hz") -> MIDI note. */
+/* "A4" / "F#1" / "Bb2" / "C-1" (MIDI 69 = A4), a MIDI number "midi:69", or a
+ * frequency in Hz ("55.0", "55Hz") -> MIDI note, or -1 when s is none of them. */
 static inline int lab_parse_note(const char *s)
 {
     while (isspace((unsigned char)*s))
         s++;
-    if (!strncmp(s, "midi:", 5))
-        return atoi(s + 5);
+    char *end;
+    if (!strncmp(s, "midi:", 5)) {
+        long m = strtol(s + 5, &end, 10);
+        return end > s + 5 && !*end && m >= 0 && m <= 127 ? (int)m : -1;
+    }
     if (isalpha((unsigned char)*s)) {
         const char *p = s;
         int pc = lab_pitch_class(&p);
         if (pc < 0)
             return -1;
-        char *end;
         long oct = strtol(p, &end, 10);
-        if (end == p)
+        if (end == p || *end || oct < -1 || oct > 9)
             return -1;
         return (int)((oct + 1) * 12 + pc);
     }
-    char *end;
     double hz = strtod(s, &end);
-    if (end == s || !(hz > 0.0))
+    if (end == s || !(hz >= 8.0 && hz <= 13000.0) ||
+        (*end && strcmp(end, "Hz") && strcmp(end, "hz")))
         return -1;
     return (int)lround(69.0 + 12.0 * log2(hz / 440.0));
 }
@@ -139,12 +152,46 @@ static inline size_t lab_split(char *line, char **f, size_t max)
     return n;
 }
 
-/* Read DIR/labels.tsv, appending to set. Returns 0, or -1 with a message on
- * stderr. */
-static inline int lab_load(const char *dir, struct lab_set *set)
+/* A label field: "" or "-" is no label (0); otherwise 1 with *v set. */
+static inline int lab_field(char **fld, size_t nf, int col, const char **v)
 {
-    char fn[4096];
-    snprintf(fn, sizeof(fn), "%s/labels.tsv", dir);
+    *v = col >= 0 && (size_t)col < nf ? fld[col] : "";
+    return **v && strcmp(*v, "-") != 0;
+}
+
+static const char *const lab_columns[5] = {"path", "bpm", "key", "category", "note"};
+
+/* Parse one line's labels into it. Returns 0, or the column (1-4, as
+ * lab_columns) whose value is not understood. */
+static inline int lab_parse_item(char **fld, size_t nf, const int col[5], struct lab_item *it)
+{
+    const char *v;
+    it->bpm = NAN;
+    it->key_tonic = -1;
+    it->category = -1;
+    it->note_midi = -1;
+    if (lab_field(fld, nf, col[1], &v)) {
+        char *end;
+        it->bpm = strtod(v, &end);
+        if (end == v || *end || !(it->bpm > 0.0) || it->bpm > 1000.0)
+            return 1;
+    }
+    if (lab_field(fld, nf, col[2], &v) && lab_parse_key(v, &it->key_tonic, &it->key_mode))
+        return 2;
+    if (lab_field(fld, nf, col[3], &v) && (it->category = lab_category(v)) < 0)
+        return 3;
+    if (lab_field(fld, nf, col[4], &v) &&
+        ((it->note_midi = lab_parse_note(v)) < 0 || it->note_midi > 127))
+        return 4;
+    return 0;
+}
+
+/* Read the labels TSV fn, appending to set; relative paths are taken from dir.
+ * Returns 0, or -1 with a message naming the file, line and column on stderr
+ * (a label that is not understood is an error, not a missing label: it would
+ * quietly change what is measured). */
+static inline int lab_load_tsv(const char *fn, const char *dir, struct lab_set *set)
+{
     FILE *f = fopen(fn, "r");
     if (!f) {
         fprintf(stderr, "cannot open %s: %s\n", fn, strerror(errno));
@@ -153,65 +200,92 @@ static inline int lab_load(const char *dir, struct lab_set *set)
     char line[8192];
     int col[5] = {0, 1, 2, 3, 4}; /* path, bpm, key, category, note */
     int first = 1;
-    while (fgets(line, sizeof(line), f)) {
-        line[strcspn(line, "\r\n")] = '\0';
+    int rc = 0;
+    for (size_t lineno = 1; fgets(line, sizeof(line), f); lineno++) {
+        size_t len = strcspn(line, "\r\n");
+        if (!line[len] && !feof(f)) {
+            fprintf(stderr, "%s:%zu: line longer than %zu bytes\n", fn, lineno,
+                    sizeof(line) - 2);
+            rc = -1;
+            break;
+        }
+        line[len] = '\0';
         if (!line[0] || line[0] == '#')
             continue;
         char *fld[32];
         size_t nf = lab_split(line, fld, 32);
         if (first) {
+            /* A header names at least one column; without one, the columns
+             * are path, bpm, key, category, note in that order. */
             first = 0;
-            if (!strcmp(fld[0], "path")) {
-                static const char *const names[5] = {"path", "bpm", "key", "category",
-                                                     "note"};
+            int header = 0;
+            for (int c = 0; c < 5; c++) {
+                for (size_t j = 0; j < nf; j++)
+                    header |= !strcmp(fld[j], lab_columns[c]);
+            }
+            if (header) {
                 for (int c = 0; c < 5; c++) {
                     col[c] = -1;
                     for (size_t j = 0; j < nf; j++) {
-                        if (!strcmp(fld[j], names[c]))
+                        if (!strcmp(fld[j], lab_columns[c]))
                             col[c] = (int)j;
                     }
+                }
+                if (col[0] < 0) {
+                    fprintf(stderr, "%s:%zu: the header has no \"path\" column\n", fn,
+                            lineno);
+                    rc = -1;
+                    break;
                 }
                 continue;
             }
         }
-        if (col[0] < 0 || (size_t)col[0] >= nf)
-            continue;
+        if ((size_t)col[0] >= nf || !fld[col[0]][0]) {
+            fprintf(stderr, "%s:%zu: no path\n", fn, lineno);
+            rc = -1;
+            break;
+        }
         struct lab_item *it = realloc(set->items, (set->n + 1) * sizeof(*it));
         if (!it) {
-            fclose(f);
-            return -1;
+            fprintf(stderr, "%s: out of memory\n", fn);
+            rc = -1;
+            break;
         }
         set->items = it;
         it = &set->items[set->n];
         memset(it, 0, sizeof(*it));
+        sm_analysis_init(&it->a);
+        int bad = lab_parse_item(fld, nf, col, it);
+        if (bad) {
+            fprintf(stderr, "%s:%zu: %s \"%s\" not understood\n", fn, lineno,
+                    lab_columns[bad], fld[col[bad]]);
+            rc = -1;
+            break;
+        }
         const char *p = fld[col[0]];
-        size_t len = strlen(dir) + strlen(p) + 2;
-        it->path = malloc(len);
+        size_t plen = strlen(dir) + strlen(p) + 2;
+        it->path = malloc(plen);
         if (!it->path) {
-            fclose(f);
-            return -1;
+            fprintf(stderr, "%s: out of memory\n", fn);
+            rc = -1;
+            break;
         }
         if (p[0] == '/')
-            snprintf(it->path, len, "%s", p);
+            snprintf(it->path, plen, "%s", p);
         else
-            snprintf(it->path, len, "%s/%s", dir, p);
-        const char *v;
-        v = col[1] >= 0 && (size_t)col[1] < nf ? fld[col[1]] : "";
-        it->bpm = *v && strcmp(v, "-") ? strtod(v, NULL) : (double)NAN;
-        if (!(it->bpm > 0.0))
-            it->bpm = NAN;
-        v = col[2] >= 0 && (size_t)col[2] < nf ? fld[col[2]] : "";
-        if (!*v || !strcmp(v, "-") || lab_parse_key(v, &it->key_tonic, &it->key_mode))
-            it->key_tonic = -1;
-        v = col[3] >= 0 && (size_t)col[3] < nf ? fld[col[3]] : "";
-        it->category = lab_category(v);
-        v = col[4] >= 0 && (size_t)col[4] < nf ? fld[col[4]] : "";
-        it->note_midi = *v && strcmp(v, "-") ? lab_parse_note(v) : -1;
-        sm_analysis_init(&it->a);
+            snprintf(it->path, plen, "%s/%s", dir, p);
         set->n++;
     }
     fclose(f);
-    return 0;
+    return rc;
+}
+
+/* Read DIR/labels.tsv, appending to set (lab_load_tsv). */
+static inline int lab_load(const char *dir, struct lab_set *set)
+{
+    char fn[4096];
+    snprintf(fn, sizeof(fn), "%s/labels.tsv", dir);
+    return lab_load_tsv(fn, dir, set);
 }
 
 struct lab_job {

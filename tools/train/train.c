@@ -54,8 +54,10 @@ static int collect(const char **dirs, int ndirs, int threads, struct data *d)
 {
     for (int k = 0; k < ndirs; k++) {
         struct lab_set set = {NULL, 0};
-        if (lab_load(dirs[k], &set))
+        if (lab_load(dirs[k], &set)) {
+            lab_free(&set);
             return -1;
+        }
         fprintf(stderr, "sm-train: analyzing %zu files of %s\n", set.n, dirs[k]);
         size_t failed = lab_analyze(&set, threads, 1);
         if (failed)
