@@ -440,10 +440,13 @@ SM_API sm_status sm_catalog_each_duplicate(sm_catalog *cat, sm_catalog_dup_fn fn
 
 /** Called per stored embedding (borrowed during the call). */
 typedef int (*sm_catalog_vec_fn)(int64_t id, const float *v, size_t dim, void *userdata);
-/** Every embedding of a present row, in id order. */
+/** Every embedding of a present row, in id order: only those of
+ * SM_EMBEDDING_VERSION (older ones are not comparable; a scan recomputes them,
+ * as SM_ANALYZER_VERSION changes with the embedding). */
 SM_API sm_status sm_catalog_each_embedding(sm_catalog *cat, sm_catalog_vec_fn fn,
                                            void *userdata, sm_error *err);
-/** The embedding of row \p id into \p out (capacity \p cap). SM_ENOENT without one. */
+/** The embedding of row \p id into \p out (capacity \p cap). SM_ENOENT without
+ * one of SM_EMBEDDING_VERSION. */
 SM_API sm_status sm_catalog_get_embedding(sm_catalog *cat, int64_t id, float *out, size_t cap,
                                           size_t *dim, sm_error *err);
 

@@ -21,6 +21,7 @@
 
 #include <samplemind/alloc.h>
 #include <samplemind/catalog.h>
+#include <samplemind/similarity.h>
 #include <samplemind/version.h>
 
 #include "catalog/catalog_int.h"
@@ -1594,10 +1595,11 @@ static sm_status db_each_embedding(void *impl, sm_catalog_vec_fn fn, void *ud, s
     sqlite3_stmt *st = prep(d,
                             "SELECT d.id, d.embedding FROM sample_data d JOIN samples s ON "
                             "s.id = d.id WHERE s.missing = 0 AND d.embedding IS NOT NULL "
-                            "ORDER BY d.id",
+                            "AND s.embedding_version = ?1 ORDER BY d.id",
                             err);
     if (!st)
         return err ? err->code : SM_EIO;
+    sqlite3_bind_int(st, 1, SM_EMBEDDING_VERSION);
     int r;
     float *tmp = NULL;
     size_t tmp_cap = 0;
@@ -1635,10 +1637,14 @@ static sm_status db_get_embedding(void *impl, int64_t id, float *out, size_t cap
                                   sm_error *err)
 {
     struct db *d = impl;
-    sqlite3_stmt *st = prep(d, "SELECT embedding FROM sample_data WHERE id = ?1", err);
+    sqlite3_stmt *st = prep(d,
+                            "SELECT d.embedding FROM sample_data d JOIN samples s ON s.id = d.id "
+                            "WHERE d.id = ?1 AND s.embedding_version = ?2",
+                            err);
     if (!st)
         return err ? err->code : SM_EIO;
     sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, SM_EMBEDDING_VERSION);
     int r = sqlite3_step(st);
     sm_status rc = SM_OK;
     if (r == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_BLOB) {
@@ -1649,7 +1655,9 @@ static sm_status db_get_embedding(void *impl, int64_t id, float *out, size_t cap
             memcpy(out, sqlite3_column_blob(st, 0), n * sizeof(float));
         *dim = n;
     } else if (r == SQLITE_ROW || r == SQLITE_DONE) {
-        rc = sm_error_set(err, SM_ENOENT, "sample %lld has no embedding", (long long)id);
+        rc = sm_error_set(err, SM_ENOENT,
+                          "sample %lld has no embedding of version %d (rescan to compute it)",
+                          (long long)id, SM_EMBEDDING_VERSION);
     } else {
         rc = fail(d, err, "reading an embedding");
     }

@@ -15,6 +15,7 @@
 
 #include <samplemind/alloc.h>
 #include <samplemind/catalog.h>
+#include <samplemind/similarity.h>
 #include <samplemind/version.h>
 
 #include "catalog/catalog_int.h"
@@ -52,7 +53,7 @@ static void fake(sm_analysis *a, const char *path, double bpm, int tonic, int mo
     a->embedding[2] = 0.0f;
     a->embedding[3] = 0.0f;
     a->embedding_dim = 4;
-    a->embedding_version = 1;
+    a->embedding_version = SM_EMBEDDING_VERSION;
 }
 
 static int64_t put(sm_catalog *cat, const char *path, double bpm, int tonic, int mode, int c,
@@ -213,6 +214,43 @@ static void test_catalog__put_get_roundtrip(void **state)
     assert_null(strstr(json, "NaN"));
     sm_free(json);
     sm_sample_release(&s);
+    sm_catalog_close(cat);
+}
+
+static int count_vec(int64_t id, const float *v, size_t dim, void *ud)
+{
+    (void)v;
+    (void)dim;
+    int64_t *seen = ud;
+    seen[0]++;
+    seen[1] = id;
+    return 0;
+}
+
+/* Embeddings of another version are not comparable: similarity reads only
+ * the current version's (a rescan recomputes the others). */
+static void test_catalog__embeddings_of_another_version_are_skipped(void **state)
+{
+    (void)state;
+    sm_catalog *cat = mem();
+    sm_error err = SM_ERROR_INIT;
+    int64_t cur = put(cat, "/lib/new.wav", 120.0, 0, 0, SM_CAT_KICK, false, "h1");
+    sm_analysis a;
+    fake(&a, "/lib/old.wav", 120.0, 0, 0, SM_CAT_KICK, false, "h2", 0.25f);
+    a.embedding_version = SM_EMBEDDING_VERSION - 1;
+    sm_catalog_file f = {"/lib/old.wav", "/lib", 1000, 42};
+    int64_t old = 0;
+    assert_int_equal(sm_catalog_put(cat, &f, &a, 0, &old, &err), SM_OK);
+    sm_analysis_release(&a);
+    int64_t seen[2] = {0, 0};
+    assert_int_equal(sm_catalog_each_embedding(cat, count_vec, seen, &err), SM_OK);
+    assert_int_equal(seen[0], 1);
+    assert_int_equal(seen[1], cur);
+    float v[8];
+    size_t dim = 0;
+    assert_int_equal(sm_catalog_get_embedding(cat, old, v, 8, &dim, &err), SM_ENOENT);
+    assert_non_null(strstr(err.msg, "rescan"));
+    assert_int_equal(sm_catalog_get_embedding(cat, cur, v, 8, &dim, &err), SM_OK);
     sm_catalog_close(cat);
 }
 
@@ -850,6 +888,7 @@ int main(void)
         cmocka_unit_test(test_catalog__open_rejects_bad_args),
         cmocka_unit_test(test_catalog__creates_schema_and_reopens),
         cmocka_unit_test(test_catalog__put_get_roundtrip),
+        cmocka_unit_test(test_catalog__embeddings_of_another_version_are_skipped),
         cmocka_unit_test(test_catalog__data_version_sees_other_writers),
         cmocka_unit_test(test_catalog__same_path_updates_and_keeps_tags),
         cmocka_unit_test(test_catalog__replace_id_moves_row_keeping_tags),
