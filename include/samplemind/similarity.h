@@ -17,8 +17,11 @@
 
 #include <samplemind/common.h>
 
-/** Version of the embedding layout computed by this library. */
-#define SM_EMBEDDING_VERSION 1
+/** Version of the embedding computed by this library: its layout and its
+ * standardisation (retraining the scales changes every vector, so it bumps
+ * the version too). Vectors of different versions are not comparable: the
+ * catalog's similarity search only reads rows of this version. */
+#define SM_EMBEDDING_VERSION 2
 
 /**
  * Cosine distance between two vectors of \p dim floats: 1 - cos(angle), in

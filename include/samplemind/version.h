@@ -13,6 +13,6 @@
 #define SM_VERSION_STRING "0.1.0"
 
 /** Bumped when any descriptor's definition or the embedding layout changes. */
-#define SM_ANALYZER_VERSION 1
+#define SM_ANALYZER_VERSION 2
 
 #endif

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include <samplemind/analysis.h>
+#include <samplemind/similarity.h>
 
 /* Writes category, category_confidence, runner_up and evidence. Audio decides;
  * words in a->path may add evidence, and the evidence text says which did. */
@@ -52,7 +53,7 @@ int sm__category_from_path(const char *path);
 /* ---- Embedding internals. ---- */
 
 #define SM__EMB_DIM 72
-#define SM__EMB_VERSION 1
+#define SM__EMB_VERSION SM_EMBEDDING_VERSION
 
 /* Raw (unstandardised) embedding statistics into out[SM__EMB_DIM]; NaN where
  * undefined. Level-independent by construction. */

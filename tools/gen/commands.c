@@ -627,9 +627,9 @@ static int write_labels(const char *dir, const struct item *items, size_t n)
             (it->kind == ITEM_ONESHOT && it->cat == GEN_PAD)) {
             sm__gen_key_name(it->tonic, it->minor, key, sizeof(key));
         }
-        if (it->kind != ITEM_LOOP) {
-            cat = sm__gen_cat_name(it->cat);
-        }
+        /* A drum loop is percussion: the category names the instrument, the
+         * loop flag the shape. */
+        cat = it->kind == ITEM_LOOP ? "percussion" : sm__gen_cat_name(it->cat);
         if (it->midi >= 0 && it->cat != GEN_PAD) {
             sm__gen_note_name(it->midi, note, sizeof(note));
         }
