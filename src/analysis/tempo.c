@@ -177,45 +177,49 @@
  * score times the loop prior wins; the sound must sound to its end (last 5 % of the
  * RMS envelope within 20 dB of its peak). Then it is a loop, beats are laid every
  * 60 / bpm s from the change phase, and the confidence is the score times the share
- * of sounded changes (full from 4). Otherwise it goes on to NOTE CHANGES.
+ * of sounded changes (full from 4). Otherwise it goes on to MELODY LEVEL.
  * TWO CHANGES: a loop of only 2 chord changes is the weakest chord evidence
  * (the pulse of two events is checked once, around the loop), and a melody
  * phrased in two halves (a 4-bar line in two 2-bar phrases, each circling its
  * own notes) moves the bar-long chroma where its phrases meet just as two
  * chords would, which read 4-bar melodies at half tempo on the development
  * seeds. So for a tonal sound whose chord changes give fewer than 3 changes,
- * NOTE CHANGES (below, with its phrase guard) is tried first; the chord
+ * MELODY LEVEL (below, with its phrase guard) is tried first; the chord
  * changes stand when it gives no tempo (a two-chord pad has no phrase of note
  * changes). Development seeds 2-7 and 11-16: 97 -> 90 wrong (7 sung or bowed
  * melodies; no file lost).
  *
- * NOTE CHANGES (sm__tempo_analyze_ex only). A tonal sound (a->has_key) that
+ * MELODY LEVEL (sm__tempo_analyze_ex only). A tonal sound (a->has_key) that
  * neither the onset envelope nor the chord changes give a tempo (a bowed, blown
  * or sung melody: its notes swell in without an attack, and its notes move the
- * bar-long chroma as much as its chords do) is analysed once more, everything
- * above unchanged, on the note-change envelope instead of the onset envelope
- * (onset.h note_nov: the rise of the pitch-class profile over 35 ms windows, from
- * the same chroma frames). A melody's rhythm is in when its pitch changes, so its
- * note changes give the pulse its attacks do not. The refined onsets are not used
- * in that pass (slow attacks place few of them): beats stay on frames. Chord
- * changes come first because a progression's note-change envelope also carries its
- * voicing's inner motion, which read 3:4 levels on the development seeds.
- * Only a phrase is tried: at least 12 note changes (local maxima of the envelope
- * >= 0.3, >= 8 frames apart) and the last 5 % within 12 dB of the peak (a melody
- * loop ends as loud as it plays). A single note's decaying tail shifts the
- * pitch-class profile too (up to 9 such "changes" and tails of -16 dB or lower on
- * the development one-shots; melodies 14 or more and -7 dB or higher), and a
- * one-shot must not get a made-up tempo.
- * Two loop checks are relaxed in this pass, as the chord-change pass frees the
- * phase: (a) the beat may lag the loop's start by up to a quarter of a beat
- * (not 12 %): a bowed or sung note swells in, and its pitch class dominates the
- * 35 ms window only some 100-250 ms after the note starts, never before; (b)
- * S(k) >= 0.035 (not 0.05): the note-change envelope also carries vibrato and
- * inner-voice motion between the changes, which lowers the pulse score of a
- * melody that the phrase guard above already admitted. On development seeds
- * 2-7 (tempo-only sets) this gave 6 bowed or sung melodies their tempo and took
- * no file from right to wrong; no labelled one-shot of seeds 2-3 gained a tempo.
- *
+ * bar-long chroma as much as its chords do) is a loop when it carries a melody
+ * PHRASE: at least 12 note changes (local maxima >= 0.3, >= 8 frames apart, of
+ * the note-change envelope, onset.h note_nov: the rise of the pitch-class
+ * profile over 35 ms windows) and its last 5 % within 12 dB of its peak (a
+ * melody loop ends as loud as it plays). A single note's decaying tail shifts
+ * the pitch-class profile too (up to 9 such "changes" and tails of -16 dB or
+ * lower on the development one-shots; melodies 14 or more and -7 dB or
+ * higher), and a one-shot must not get a made-up tempo. Its beats are then
+ * chosen among ALL its length-constrained candidates k (2^j and 3 * 2^j beats,
+ * 50-220 BPM) on all the evidence together: the metrical salience (as in
+ * LOOPS: S(k) + 0.5 S(2k) + S(k/2) + 0.5 S(k/4), circular pulse scores at the
+ * best phase) summed over the onset, note-change and chroma-novelty envelopes
+ * (frame 0 as the loop plays it), times the loop prior and the triple weight,
+ * plus 0.8 x prior x the chord contrast of k's bar lines (bar_contrast: one
+ * chord per 4/4 bar, so a candidate twice too fast has the chords on every
+ * other bar line only, and one twice too slow has them on its half-bars).
+ * A melody's rhythm is in when its pitch changes, so its note changes give the
+ * pulse its attacks do not; the beats are laid from the loop's start (a loop
+ * starts on a beat: slow swells make the note changes lag it). This replaced
+ * a second pass of the whole onset analysis on the note-change envelope (with
+ * a looser phase and score check), which left melodies whose note changes lag
+ * the beat by more than a quarter of it without a tempo and chose by the
+ * note changes alone. Development seeds 2-7, 11-24 and 61-80 (tempo-only sets,
+ * tonal files): 112 -> 64 wrong (no tempo 34 -> 8; half 43 -> 29); the weight
+ * 0.4 / 0.8 / 1.2 / 1.6 gives 68 / 64 / 66 / 70 (0: 71); no labelled one-shot
+ * of seeds 2-7 (full sets) gained a tempo. Chord changes come first because a
+ * progression's note-change envelope also carries its voicing's inner motion.
+
  * HALF/DOUBLE RULE (deliberate; tested in tests/unit/analysis/test_tempo.c):
  *  - A uniform pulse is reported at its own rate. The pulse score of a level that
  *    takes every other onset of a uniform pulse is halved (it explains half of the
@@ -324,11 +328,9 @@
 #define NOTE_CHANGE_GAP 8
 #define NOTE_MIN_CHANGES 12
 #define NOTE_TAIL_DB (-12.0)
-#define NOTE_LAG_FRAC 0.25
-#define NOTE_MIN_SCORE 0.035
+#define MELODY_W_BARS 0.8 /* chord contrast of the bar lines, against the salience */
 
-static int analyze(const float *odf, size_t n, const struct sm__onset *on, bool notes,
-                   sm_analysis *a);
+static int analyze(const float *odf, size_t n, const struct sm__onset *on, sm_analysis *a);
 
 struct seg {
     size_t s0, s1;
@@ -828,12 +830,12 @@ static bool start_on_beat(const float *om, size_t N, int k, size_t best_ph)
     return false;
 }
 
-/* Whether a beat of period T frames falls at phase ph: within lag (a
- * fraction of a beat) after the loop's start or ALIGN_FRAC before it. */
-static bool phase_aligned(size_t ph, double T, double lag)
+/* Whether a beat of period T frames falls at phase ph: within ALIGN_FRAC of
+ * a beat of the loop's start. */
+static bool phase_aligned(size_t ph, double T)
 {
     double f = (double)ph / T;
-    return f < lag || f > 1.0 - ALIGN_FRAC;
+    return f < ALIGN_FRAC || f > 1.0 - ALIGN_FRAC;
 }
 
 static double circ_score(const struct work *w, size_t N, int k, size_t *phase)
@@ -1356,6 +1358,36 @@ static int chord_choose(const struct sm__onset *on, double dur, struct chord_cho
     return 0;
 }
 
+/* Sets a to a loop of bpm over dur s, beats every 60 / bpm s from t0, with
+ * confidence conf and evidence ev. Returns 1, or -1 when out of memory (a is
+ * then unchanged). */
+static int set_loop_tempo(sm_analysis *a, double bpm, double t0, double dur, double conf,
+                          const char *ev)
+{
+    double beat = 60.0 / bpm;
+    size_t nb = (size_t)floor((dur - t0) / beat - 1e-9) + 1;
+    float *times = sm_malloc(nb * sizeof(*times));
+    if (!times)
+        return -1;
+    for (size_t i = 0; i < nb; i++)
+        times[i] = (float)(t0 + (double)i * beat);
+    sm_free(a->beats);
+    a->beats = times;
+    a->n_beats = nb;
+    a->has_tempo = true;
+    a->bpm = round1(bpm);
+    a->bpm_confidence = conf;
+    a->n_bpm_alternatives = 0;
+    if (a->bpm / 2.0 >= BPM_MIN)
+        a->bpm_alternatives[a->n_bpm_alternatives++] = round1(a->bpm / 2.0);
+    if (a->bpm * 2.0 <= BPM_MAX)
+        a->bpm_alternatives[a->n_bpm_alternatives++] = round1(a->bpm * 2.0);
+    a->loop = true;
+    a->loop_confidence = 0.5 + 0.5 * fmin(1.0, 0.5 + conf);
+    snprintf(a->loop_evidence, sizeof(a->loop_evidence), "%s", ev);
+    return 1;
+}
+
 /* The tempo from chord changes for a sound the onset envelope gave no tempo.
  * Returns 1 when it set a tempo, 0 when it did not (a is unchanged), -1 when
  * out of memory. */
@@ -1378,30 +1410,12 @@ static int chord_tempo(const struct sm__onset *on, double dur, double tail_db, s
     double t0 = fmod((double)best_ph / fps(), beat);
     if (beat - t0 < 0.12 * beat)
         t0 = 0.0;
-    size_t nb = (size_t)floor((dur - t0) / beat - 1e-9) + 1;
-    float *times = sm_malloc(nb * sizeof(*times));
-    if (!times)
-        return -1;
-    for (size_t i = 0; i < nb; i++)
-        times[i] = (float)(t0 + (double)i * beat);
     double conf = best_s * fmin(1.0, ((double)best_ev - 1.0) / 3.0);
-    sm_free(a->beats);
-    a->beats = times;
-    a->n_beats = nb;
-    a->has_tempo = true;
-    a->bpm = round1(bpm);
-    a->bpm_confidence = conf;
-    a->n_bpm_alternatives = 0;
-    if (a->bpm / 2.0 >= BPM_MIN)
-        a->bpm_alternatives[a->n_bpm_alternatives++] = round1(a->bpm / 2.0);
-    if (a->bpm * 2.0 <= BPM_MAX)
-        a->bpm_alternatives[a->n_bpm_alternatives++] = round1(a->bpm * 2.0);
-    a->loop = true;
-    a->loop_confidence = 0.5 + 0.5 * fmin(1.0, 0.5 + conf);
-    snprintf(a->loop_evidence, sizeof(a->loop_evidence),
+    char ev[sizeof(a->loop_evidence)];
+    snprintf(ev, sizeof(ev),
              "loop: %d chord changes in %.3f s, %d beats each (%.1f BPM), strength %.2f, tail %.0f dB",
              best_k, dur, CHORD_BEATS, round1(bpm), conf, tail_db);
-    return 1;
+    return set_loop_tempo(a, bpm, t0, dur, conf, ev);
 }
 
 /* Tail level: the last 5 % of the RMS envelope against its peak, in dB (NaN
@@ -1426,7 +1440,7 @@ static double tail_level(const sm_analysis *a)
 
 int sm__tempo_analyze(const float *odf, size_t n, sm_analysis *a)
 {
-    return analyze(odf, n, NULL, false, a);
+    return analyze(odf, n, NULL, a);
 }
 
 /* Note changes: local maxima of the note-change envelope of at least
@@ -1450,59 +1464,146 @@ static size_t note_changes(const struct sm__fvec *nv)
     return count;
 }
 
-/* NOTE CHANGES (top of this file): the whole analysis again on the note-change
- * envelope of a tonal sound the onset envelope gave no tempo. Returns 1 when it
- * set a tempo, 0 when it did not (a is as the first pass left it), -1 when out
- * of memory. */
-static int note_tempo(const struct sm__onset *o, sm_analysis *a)
+/* ---- Melody level: every candidate scored on all the evidence ----------- */
+
+/* The envelope src (nsrc values; frame 0 as the loop plays it: first) over a
+ * loop of N frames, its local mean removed (o) and its +-1 frame maximum (om),
+ * as work_prepare does for the onset envelope. Sets *e2 (sum of o^2) and *sm
+ * (sum of om). tmp: N floats of scratch. */
+static void loop_env(const float *src, size_t nsrc, float first, size_t N, float *tmp, float *o,
+                     float *om, double *e2, double *sm)
+{
+    for (size_t t = 0; t < N; t++) {
+        float v = t == 0 ? first : (t < nsrc ? src[t] : 0.0f);
+        tmp[t] = isfinite(v) && v > 0.0f ? (v < 1e6f ? v : 1e6f) : 0.0f;
+    }
+    above_local_mean(tmp, N, o);
+    *e2 = 0.0;
+    *sm = 0.0;
+    for (size_t t = 0; t < N; t++) {
+        float m = o[t];
+        if (t > 0 && o[t - 1] > m)
+            m = o[t - 1];
+        if (t + 1 < N && o[t + 1] > m)
+            m = o[t + 1];
+        om[t] = m;
+        *e2 += (double)o[t] * (double)o[t];
+        *sm += (double)m;
+    }
+}
+
+/* MELODY LEVEL (top of this file): the beats of a tonal loop of N frames
+ * (dur s) whose attacks are too slow for the onset envelope, chosen among
+ * all its length-constrained candidates by the metrical salience of the
+ * onset, note-change and chord-novelty envelopes together plus the chord
+ * contrast of the candidate's bar lines. Returns the beats (0 when no
+ * candidate is in range) in *k_out, -1 when out of memory. */
+static int melody_level(const struct sm__onset *o, size_t N, double dur, int *k_out,
+                        double *score)
+{
+    enum { NENV = 3 };
+    *k_out = 0;
+    *score = 0.0;
+    float *buf = sm_malloc(7 * N * sizeof(*buf));
+    float *x = loop_novelty(o, N);
+    if (!buf || !x) {
+        sm_free(buf);
+        sm_free(x);
+        return -1;
+    }
+    float *tmp = buf;
+    float first_odf;
+    float first_band[SM__ONSET_NBANDS];
+    sm__onset_wrap_rise(o, &first_odf, first_band);
+    const struct sm__fvec *src[NENV] = {&o->odf, &o->note_nov, &o->chroma_nov};
+    float first[NENV] = {first_odf, o->note_nov.n ? o->note_nov.v[0] : 0.0f, x[0]};
+    double sc[NENV][2 * LOOP_NK];
+    for (int e = 0; e < NENV; e++) {
+        float *eo = buf + (size_t)(1 + 2 * e) * N;
+        float *eom = eo + N;
+        double e2;
+        double sm;
+        loop_env(src[e]->v, src[e]->n, first[e], N, tmp, eo, eom, &e2, &sm);
+        for (size_t i = 0; i < 2 * LOOP_NK; i++) {
+            int k = loop_k(i);
+            size_t ph;
+            sc[e][i] = 0.0;
+            if (60.0 * k / dur <= 4.0 * BPM_MAX && (double)N / (double)k >= 2.0)
+                sc[e][i] = circ_score_on(eom, N, e2, sm, k, &ph);
+        }
+    }
+    double best = -INFINITY;
+    for (size_t i = 0; i < 2 * LOOP_NK; i++) {
+        int k = loop_k(i);
+        double bpm = 60.0 * k / dur;
+        if (bpm < BPM_MIN || bpm > BPM_MAX || k < 3)
+            continue;
+        double v = 0.0;
+        for (int e = 0; e < NENV; e++) {
+            v += sc[e][i];
+            if (i + 2 < 2 * LOOP_NK)
+                v += LOOP_W_SUB * sc[e][i + 2];
+            if (i >= 2)
+                v += LOOP_W_HALF * sc[e][i - 2];
+            if (i >= 4)
+                v += LOOP_W_BAR * sc[e][i - 4];
+        }
+        double z = log2(bpm / LOOP_PRIOR_CENTRE) / LOOP_PRIOR_SD_OCT;
+        double pr = exp(-0.5 * z * z);
+        v *= pr;
+        if (k % 3 == 0)
+            v *= LOOP_TRIPLE;
+        double bars = bar_contrast(x, N, k, dur);
+        if (isfinite(bars))
+            v += MELODY_W_BARS * bars * pr;
+        if (v > best) {
+            best = v;
+            *k_out = k;
+            *score = sc[1][i];
+        }
+    }
+    sm_free(buf);
+    sm_free(x);
+    return 0;
+}
+
+/* MELODY LEVEL for a tonal sound that neither the onset envelope nor the chord
+ * changes gave a tempo. Returns 1 when it set a tempo, 0 when it did not (a is
+ * unchanged), -1 when out of memory. */
+static int melody_tempo(const struct sm__onset *o, sm_analysis *a)
 {
     size_t n = o->odf.n;
     if (n == 0 || o->note_nov.n == 0)
         return 0;
-    /* A melody sounds to its end (as a loop) and changes note several times. */
     double tail_db = tail_level(a);
     size_t changes = note_changes(&o->note_nov);
     if (isnan(tail_db) || tail_db < NOTE_TAIL_DB || changes < NOTE_MIN_CHANGES)
         return 0;
-    float *x = sm_calloc(n, sizeof(*x));
-    if (!x)
+    double dur = a->duration > 0.0 ? a->duration : (double)n / fps();
+    size_t N = (size_t)lround(dur * fps());
+    N = N < n ? N : n;
+    if (dur < LOOP_MIN_S || N < 16)
+        return 0;
+    int k;
+    double score;
+    if (melody_level(o, N, dur, &k, &score))
         return -1;
-    for (size_t t = 0; t < n && t < o->note_nov.n; t++)
-        x[t] = o->note_nov.v[t];
-    /* Keep the first pass's one-shot verdict in case this pass finds nothing. */
-    double conf = a->bpm_confidence;
-    double lconf = a->loop_confidence;
+    if (!k)
+        return 0;
+    double bpm = 60.0 * k / dur;
     char ev[sizeof(a->loop_evidence)];
-    memcpy(ev, a->loop_evidence, sizeof(ev));
-    /* Slow attacks place no refined onsets: this pass goes by frames alone. */
-    float *onsets = a->onsets;
-    size_t n_onsets = a->n_onsets;
-    a->onsets = NULL;
-    a->n_onsets = 0;
-    int rc = analyze(x, n, o, true, a);
-    a->onsets = onsets;
-    a->n_onsets = n_onsets;
-    sm_free(x);
-    if (rc < 0)
-        return -1;
-    if (a->has_tempo) {
-        static const char tag[] = " (note changes)";
-        size_t len = strlen(a->loop_evidence);
-        if (len + sizeof(tag) <= sizeof(a->loop_evidence))
-            memcpy(a->loop_evidence + len, tag, sizeof(tag));
-        return 1;
-    }
-    a->bpm_confidence = conf;
-    a->loop_confidence = lconf;
-    memcpy(a->loop_evidence, ev, sizeof(ev));
-    return 0;
+    snprintf(ev, sizeof(ev),
+             "loop: melody of %zu note changes, %d beats in %.3f s (%.1f BPM), strength %.2f, "
+             "tail %.0f dB",
+             changes, k, dur, round1(bpm), score, tail_db);
+    return set_loop_tempo(a, bpm, 0.0, dur, score, ev);
 }
 
 int sm__tempo_analyze_ex(const struct sm__onset *o, sm_analysis *a)
 {
     if (!o)
-        return analyze(NULL, 0, NULL, false, a);
-    int rc = analyze(o->odf.v, o->odf.n, o, false, a);
+        return analyze(NULL, 0, NULL, a);
+    int rc = analyze(o->odf.v, o->odf.n, o, a);
     if (rc < 0 || a->has_tempo)
         return rc;
     double dur = a->duration > 0.0 ? a->duration : (double)o->odf.n / fps();
@@ -1513,7 +1614,7 @@ int sm__tempo_analyze_ex(const struct sm__onset *o, sm_analysis *a)
         if (chord_choose(o, dur, &cc))
             return -1;
         if (cc.kc > 0 && cc.kc < CHORD_MIN_CHANGES) {
-            rc = note_tempo(o, a);
+            rc = melody_tempo(o, a);
             if (rc != 0)
                 return rc < 0 ? -1 : 0;
         }
@@ -1521,12 +1622,10 @@ int sm__tempo_analyze_ex(const struct sm__onset *o, sm_analysis *a)
     rc = chord_tempo(o, dur, tail_level(a), a);
     if (rc != 0 || !a->has_key)
         return rc < 0 ? -1 : 0;
-    return note_tempo(o, a) < 0 ? -1 : 0;
+    return melody_tempo(o, a) < 0 ? -1 : 0;
 }
 
-/* notes: the note-change pass (NOTE CHANGES at the top of this file). */
-static int analyze(const float *odf, size_t n, const struct sm__onset *on, bool notes,
-                   sm_analysis *a)
+static int analyze(const float *odf, size_t n, const struct sm__onset *on, sm_analysis *a)
 {
     sm_free(a->beats);
     a->beats = NULL;
@@ -1637,16 +1736,14 @@ static int analyze(const float *odf, size_t n, const struct sm__onset *on, bool 
         if (lc.k) {
             double lbpm = 60.0 * lc.k / dur;
             double T = (double)N / (double)lc.k;
-            /* Note changes of swelling notes come late: the beat may lag. */
-            double lag = notes ? NOTE_LAG_FRAC : ALIGN_FRAC;
             /* The salience winner starts on a beat, or a syncopated one
              * starts close enough; a level the harmonic rhythm halved has
              * every other of its beats and its bar lines at the start. */
             bool salient_aligned =
-                phase_aligned(salient_ph, (double)N / (double)salient_k, lag) ||
+                phase_aligned(salient_ph, (double)N / (double)salient_k) ||
                 (salient_score >= LOOP_SHAPED_CONF &&
                  start_on_beat(w.om, N, salient_k, salient_ph));
-            bool aligned_l = phase_aligned(lc.phase, T, lag) ||
+            bool aligned_l = phase_aligned(lc.phase, T) ||
                              ((lc.k == salient_k || lc.halved) && salient_aligned);
             /* The last onset (or strong envelope frame when onsets are unknown). */
             double last = 0.0;
@@ -1695,7 +1792,7 @@ static int analyze(const float *odf, size_t n, const struct sm__onset *on, bool 
                 agrees = true;
             loop_path = aligned_l && to_end_l && agrees && lc.events >= 2 &&
                         (!a->onsets || n_on >= 3) &&
-                        lc.score >= (notes ? NOTE_MIN_SCORE : LOOP_MIN_SCORE);
+                        lc.score >= LOOP_MIN_SCORE;
             if (loop_path) {
                 bestT = T;
                 bestScore = lc.score;

@@ -1,0 +1,173 @@
+/* Tempo of tonal loops whose attacks are too slow for the onset envelope:
+ * MELODY LEVEL in src/analysis/tempo.c (sm__tempo_analyze_ex). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <samplemind/alloc.h>
+#include <samplemind/analysis.h>
+#include "analysis/frame.h"
+#include "analysis/onset.h"
+#include "analysis/tempo.h"
+
+/* Adds a partial of frequency hz and magnitude m to mag (a Hann main lobe). */
+static void add_partial(float *mag, double hz, double m)
+{
+    double k = hz * SM_AN_NFFT / SM_AN_RATE;
+    long c = lround(k);
+    for (long j = c - 2; j <= c + 2; j++) {
+        if (j < 0 || j >= SM_AN_NBINS)
+            continue;
+        double d = fabs((double)j - k);
+        double w = d < 2.0 ? 0.5 + 0.5 * cos(M_PI * d / 2.0) : 0.0;
+        mag[j] += (float)(m * w);
+    }
+}
+
+/* A bowed or sung line over held chords: each bar (4 beats of beat s) holds
+ * chords[bar] (MIDI notes, soft), and the melody plays note j (MIDI mel[j],
+ * loud) from beat at[j] to the next (at[nmel] ends the last). Every tone
+ * swells in over 0.15 s and puts nothing in the mel bands, so the onset
+ * envelope sees no attacks; the RMS stays up to the end (tail_gain scales
+ * the last 10 %). Runs the tempo module with a->has_key set, as the analyzer
+ * does for a sound with a key. */
+static void run_bowed(const int (*chords)[3], int bars, const int *mel, const double *at,
+                      int nmel, double beat, double tail_gain, sm_analysis *a)
+{
+    double seconds = 4.0 * bars * beat;
+    size_t n = (size_t)(seconds * SM_AN_FPS) + 1;
+    struct sm__onset o;
+    sm__onset_init(&o);
+    float mel_bands[SM_AN_NMEL];
+    float *mag = calloc(SM_AN_NBINS, sizeof(float));
+    float *rms = calloc(n, sizeof(float));
+    assert_non_null(mag);
+    assert_non_null(rms);
+    for (size_t i = 0; i < n; i++) {
+        double t = (double)i / SM_AN_FPS;
+        double g = t > 0.9 * seconds ? tail_gain : 1.0;
+        memset(mag, 0, SM_AN_NBINS * sizeof(float));
+        for (size_t b = 0; b < SM_AN_NMEL; b++)
+            mel_bands[b] = 1e-8f;
+        int bar = (int)(t / (4.0 * beat));
+        double db = t - 4.0 * beat * bar;
+        double sw = db < 0.15 ? db / 0.15 : 1.0;
+        for (int v = 0; v < 3 && bar < bars; v++)
+            add_partial(mag, 440.0 * pow(2.0, (chords[bar][v] - 69) / 12.0), 6.0 * sw * g);
+        for (int j = 0; j < nmel; j++) {
+            double d = t - at[j] * beat;
+            if (d < 0.0 || t >= at[j + 1] * beat)
+                continue;
+            double sm = d < 0.15 ? d / 0.15 : 1.0;
+            double hz = 440.0 * pow(2.0, (mel[j] - 69) / 12.0);
+            add_partial(mag, hz, 20.0 * sm * g);
+            add_partial(mag, 2.0 * hz, 8.0 * sm * g);
+        }
+        struct sm__frame f = {.index = i, .mel = mel_bands, .mag = mag};
+        assert_int_equal(sm__onset_process(&o, &f), 0);
+        rms[i] = (float)(0.05 * g);
+    }
+    sm_analysis_init(a);
+    a->duration = seconds;
+    a->has_key = true;
+    a->rms_env = rms;
+    a->n_rms_env = n;
+    assert_int_equal(sm__tempo_analyze_ex(&o, a), 0);
+    a->rms_env = NULL;
+    a->n_rms_env = 0;
+    free(mag);
+    free(rms);
+    sm__onset_release(&o);
+}
+
+/* Fails unless a has a tempo within tol BPM of want (says what it got). */
+static void expect_tempo(const sm_analysis *a, double want, double tol)
+{
+    if (!a->has_tempo || !(fabs(a->bpm - want) <= tol))
+        fail_msg("%.1f BPM, want %.1f: %s", a->bpm, want, a->loop_evidence);
+}
+
+/* C, Am, F, G: one chord a bar. */
+static const int chords4[4][3] = {{48, 52, 55}, {45, 48, 52}, {41, 45, 48}, {43, 47, 50}};
+
+/* A 4-bar melody in the rhythm rh (lengths in eighth notes, summing to a
+ * bar, 0-terminated) into mel and at (note starts in beats; at[n] is the
+ * end): chord tones and steps between them. Returns the number of notes. */
+static int melody(int *mel, double *at, int cap, const int *rh)
+{
+    static const int line[4][8] = {{72, 74, 76, 79, 76, 74, 72, 74},
+                                   {76, 72, 69, 71, 72, 76, 74, 72},
+                                   {77, 76, 74, 72, 69, 72, 74, 77},
+                                   {79, 77, 74, 71, 74, 76, 74, 79}};
+    int n = 0;
+    double t = 0.0;
+    for (int b = 0; b < 4; b++) {
+        for (int j = 0; rh[j] > 0 && n < cap; j++) {
+            mel[n] = line[b][j % 8];
+            at[n++] = t;
+            t += rh[j] / 2.0;
+        }
+    }
+    at[n] = t;
+    return n;
+}
+
+/* MELODY LEVEL: a bowed melody in quarter notes and eighths (a quarter, two
+ * eighths, two quarters a bar) at 132 BPM over one chord every other bar. The
+ * onset envelope has no attacks (no tempo) and the chords change only twice
+ * (TWO CHANGES), but the melody phrase (20 note changes, sounding to the
+ * end) scored on all its evidence gives 132, a loop. */
+static void test_tempo_tonal__bowed_melody_gets_its_tempo(void **state)
+{
+    (void)state;
+    static const int rh[] = {2, 1, 1, 2, 2, 0};
+    static const int chords[4][3] = {{48, 52, 55}, {48, 52, 55}, {43, 47, 50}, {43, 47, 50}};
+    int mel[40];
+    double at[41];
+    int nmel = melody(mel, at, 40, rh);
+    sm_analysis a;
+    run_bowed(chords, 4, mel, at, nmel, 60.0 / 132.0, 1.0, &a);
+    expect_tempo(&a, 132.0, 0.1);
+    assert_true(a.loop);
+    assert_non_null(strstr(a.loop_evidence, "note changes"));
+    sm_analysis_release(&a);
+}
+
+/* The phrase guard: the first melody fading to -26 dB over its last 10 %
+ * does not sound to its end (not a loop), and a line of 8 half notes has too
+ * few note changes for a phrase: neither gets a tempo from its notes. */
+static void test_tempo_tonal__melody_level_only_for_phrases(void **state)
+{
+    (void)state;
+    static const int rh[] = {2, 1, 1, 2, 2, 0};
+    static const int halves[] = {4, 4, 0};
+    int mel[40];
+    double at[41];
+    int nmel = melody(mel, at, 40, rh);
+    double beat = 60.0 / 132.0;
+    sm_analysis a;
+    run_bowed(chords4, 4, mel, at, nmel, beat, 0.05, &a);
+    if (a.has_tempo)
+        fail_msg("a fading line got %.1f BPM: %s", a.bpm, a.loop_evidence);
+    sm_analysis_release(&a);
+    nmel = melody(mel, at, 40, halves);
+    run_bowed(chords4, 4, mel, at, nmel, beat, 1.0, &a);
+    if (a.has_tempo && strstr(a.loop_evidence, "note changes"))
+        fail_msg("8 notes got %.1f BPM: %s", a.bpm, a.loop_evidence);
+    sm_analysis_release(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tempo_tonal__bowed_melody_gets_its_tempo),
+        cmocka_unit_test(test_tempo_tonal__melody_level_only_for_phrases),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
