@@ -25,7 +25,8 @@
  * random-phase expectation (as in 2). Among the candidates in 50-220 BPM:
  *  - the beat must be sounded: levels where at least 3 of every 4 beats carry an
  *    onset (>= 15 % of the strongest beat) are preferred; only when no level is
- *    sounded does any level compete (a quarter-note pulse at 67 BPM is not 134);
+ *    sounded does any level compete (a quarter-note pulse at 67 BPM is not 134;
+ *    not for tonal loops: see TONAL LOOPS);
  *  - metrical salience: M(k) = [S(k) + 0.5 S(2k) + S(k/2) + 0.5 S(k/4)] x prior,
  *    i.e. a beat level is supported by its subdivision (2k) and by the half-note
  *    and bar levels above it (k/2, k/4); the loop prior is log-normal, centre
@@ -95,7 +96,15 @@
  * grid over the five weights; the chosen point is inside a plateau).
  * TONAL LOOPS (a->has_key; the key is analysed before tempo). Plucks, strums and
  * consonants put onsets in the high band that are not hats, so the drum-role
- * rule is not used. The level stays the salience winner unless the chord
+ * rule is not used. A MELODY RESTS ON BEATS: a drum loop's beat is sounded,
+ * but a melody or a comping figure leaves beats empty (a 3-3-2 figure sounds
+ * 2 of 4; a melody in quarters and eighths about 3 of 4, on the edge of the
+ * rule), so the sounded-beat preference would take the half-note level, which
+ * the chords' strikes on 1 and 3 always sound; for a tonal loop every level
+ * competes on its salience alone (development seeds 2-7, 11-24 and 61-80,
+ * 1920 tonal files: 64 -> 54 wrong, half 29 -> 12, double 21 -> 29; a looser
+ * share than 3 of 4 is no plateau: 0.7 / 0.6 / 0.5 / 0.4 of the beats give
+ * 64 / 73 / 78 / 74, as the half-note level then passes and the beat not). The level stays the salience winner unless the chord
  * changes say it is twice as fast: with ONE CHORD CHANGE PER 4/4 BAR, the
  * level (k or 2k) whose bar lines carry the most chroma novelty against its
  * half-bars (at the best lag within 15 % of a bar, at least 0.05) wins. Chords
@@ -922,7 +931,8 @@ static size_t count_events(const struct work *w, size_t N, int k, size_t ph)
 /* The metrical salience of k beats: its own pulse score plus those of the
  * levels below (2k, the subdivision) and above (k / 2, k / 4: half notes and
  * bars), weighted by the loop prior. See the top of this file. */
-static void loop_choose(const struct work *w, size_t N, double dur, struct loop_choice *c)
+static void loop_choose(const struct work *w, size_t N, double dur, bool tonal,
+                        struct loop_choice *c)
 {
     double sc[2 * LOOP_NK];
     size_t ph[2 * LOOP_NK];
@@ -941,8 +951,9 @@ static void loop_choose(const struct work *w, size_t N, double dur, struct loop_
         sc[i] = circ_score(w, N, k, &ph[i]);
     }
     /* Two rounds: first only levels with an onset on at least 3 of every 4
-     * beats (a beat is sounded), then, if none is, every level. */
-    for (int pass = 0; pass < 2 && !c->k; pass++) {
+     * beats (a beat is sounded), then, if none is, every level. A tonal
+     * loop has one round (TONAL LOOPS at the top of this file). */
+    for (int pass = tonal ? 1 : 0; pass < 2 && !c->k; pass++) {
         double best = 0.0;
         for (size_t i = 0; i < nk; i++) {
             int k = ks[i];
@@ -1721,7 +1732,7 @@ static int analyze(const float *odf, size_t n, const struct sm__onset *on, sm_an
             w.loop_sm += (double)w.om[t];
             omx = fmax(omx, (double)w.o[t]);
         }
-        loop_choose(&w, N, dur, &lc);
+        loop_choose(&w, N, dur, on && a->has_key, &lc);
         int salient_k = lc.k;
         size_t salient_ph = lc.phase;
         double salient_score = lc.score;
