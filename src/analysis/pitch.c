@@ -25,6 +25,23 @@
  * (pads) score 0.0003-0.002, while notes go down to 0.05-0.13 (low piano and
  * organ notes whose fundamental is weak next to their upper partials). */
 #define MIN_HARMONIC_SHARE 0.05
+/* Octave-up check (see yin_run): from this lag on (f0 <= 551 Hz) a half-sample
+ * misalignment of the integer lag cannot fake the margin below. */
+#define DOUBLE_MIN_LAG 40
+/* ... the dip at twice the lag must be this much deeper than the chosen one ... */
+#define DOUBLE_RATIO 0.2
+/* ... and the chosen dip at least this deep a difference (a clean period at the
+ * chosen lag is left alone). */
+#define DOUBLE_MIN_ND 0.01
+/* Octave-down check (see octave_and_share): odd harmonics of f0 holding less than
+ * this share of the harmonic energy mean f0 is half the note. */
+#define ODD_MIN_SHARE 0.01
+/* ... when harmonics 1..ODD_HARMONICS hold at least this share of the window's
+ * energy (a cymbal's odd bands can be empty by chance, but its energy is
+ * nowhere near harmonics). */
+#define ODD_MIN_TONAL 0.8
+/* Harmonics the octave-down check looks at. */
+#define ODD_HARMONICS 10
 /* Largest FFT: 2^20 points (the generic entry point uses at most that many samples). */
 #define MAX_LOG2 20
 #define ALIGN 64
@@ -151,6 +168,20 @@ static double vertex(const double *v, size_t i)
     return shift;
 }
 
+/* The value at the vertex of the parabola through v[i - 1], v[i], v[i + 1]: the
+ * depth of a dip between two integer lags (v[i] when they do not curve upwards). */
+static double dip_floor(const double *v, size_t i)
+{
+    double l = v[i - 1];
+    double c = v[i];
+    double r = v[i + 1];
+    double den = l - 2.0 * c + r;
+    if (!(den > 0.0))
+        return c;
+    double m = c - (l - r) * (l - r) / (8.0 * den);
+    return m > 0.0 ? (m < c ? m : c) : 0.0;
+}
+
 /* YIN on x[0 .. wlen + taumax): the window x[0 .. wlen) against itself shifted by
  * taumin .. taumax. Needs wlen + taumax <= nfft and taumax <= tau_cap. Returns f0 or
  * 0, and *per the periodicity of the chosen lag. */
@@ -214,6 +245,21 @@ static double yin_run(struct yin *y, const float *x, size_t wlen, size_t taumin,
         for (size_t tau = taumin + 1; tau < taumax; tau++)
             if (y->cm[tau] < y->cm[best])
                 best = tau;
+    }
+    /* Octave up: when harmonic 2 dominates (a formant on it, a pluck position
+     * near the string's middle), half the period already dips below the
+     * threshold, but the true period dips much deeper (the odd harmonics no
+     * longer cancel). Take twice the lag when its raw difference is under
+     * DOUBLE_RATIO of the interpolated floor of the chosen dip. The floor is
+     * used because an integer lag next to a fractional period reads too high. */
+    if (best >= DOUBLE_MIN_LAG && 2 * best + 3 < taumax) {
+        double here = dip_floor(y->nd, best);
+        size_t two = 2 * best - 2;
+        for (size_t tau = two + 1; tau <= 2 * best + 2; tau++)
+            if (y->nd[tau] < y->nd[two])
+                two = tau;
+        if (here >= DOUBLE_MIN_ND && y->nd[two] < DOUBLE_RATIO * here && y->cm[two] < YIN_APERIODIC)
+            best = two;
     }
     double p = 1.0 - y->cm[best];
     *per = p > 0.0 ? (p < 1.0 ? p : 1.0) : 0.0;
@@ -286,25 +332,14 @@ double sm__pitch_yin(const float *x, size_t n, double rate, double fmin, double 
     return f0;
 }
 
-/* Share of the Hann-windowed energy of x[0 .. len) in bands around harmonics 1..3
- * of f0 (about 1 for a note at f0, about 0 when f0 is a chord's common period).
- * Uses y's buffers and forward plan (len <= y->nfft).
- *
- * The mean and the straight-line drift are taken out first: a DC offset (a
- * plucked-string model, a cheap recorder) or a slow swell is energy at no
- * harmonic and would make a clean note look like a chord.
- *
- * Each band is +-max(2.5 bins of the window, 2 % of the harmonic) wide, but never
- * wider than half of f0 (so bands do not overlap): the main lobe of a steady
- * partial is +-2 bins, and detuned unison voices (supersaws, string ensembles,
- * chorus) spread a partial over +-30 cents, which one exact frequency would miss.
- * A chord's common period still scores near 0: its notes sit at harmonics 4, 5,
- * 6 ... of that period, far outside the three bands. Parseval: the band powers
- * over the zero-padded spectrum, times 2, over nfft x the energy. */
-static double harmonic_share(struct yin *y, const float *x, size_t len, double f0,
-                             double rate)
+/* The Hann-windowed spectrum of x[0 .. len) into y->fa (len <= y->nfft), after
+ * taking out the mean and the straight-line drift: a DC offset (a plucked-string
+ * model, a cheap recorder) or a slow swell is energy at no harmonic and would
+ * make a clean note look like a chord. Returns the windowed energy (0 when
+ * silent). */
+static double spectrum(struct yin *y, const float *x, size_t len)
 {
-    if (len < 2 || len > y->nfft || !(f0 > 0.0))
+    if (len < 2 || len > y->nfft)
         return 0.0;
     double c = 0.5 * (double)(len - 1);
     double sx = 0.0;
@@ -338,29 +373,78 @@ static double harmonic_share(struct yin *y, const float *x, size_t len, double f
         return 0.0;
     memset(y->a + len, 0, (y->nfft - len) * sizeof(float));
     fftwf_execute_dft_r2c(y->fwd, y->a, y->fa);
+    return energy;
+}
+
+/* Power of the spectrum in y->fa (of a len-sample window) in the band f +- half,
+ * half = max(2.5 bins of the window, 2 % of f) but at most cap. */
+static double band_power(const struct yin *y, double f, double cap, size_t len, double rate)
+{
+    if (!(f > 0.0) || f >= 0.5 * rate)
+        return 0.0;
+    double half = 2.5 * rate / (double)len;
+    if (0.02 * f > half)
+        half = 0.02 * f;
+    if (half > cap)
+        half = cap;
     double bin_hz = rate / (double)y->nfft;
     size_t nc = y->nfft / 2 + 1;
-    double band = 0.0;
-    for (int h = 1; h <= 3; h++) {
-        double fh = f0 * h;
-        if (fh >= 0.5 * rate)
-            break;
-        double half = 2.5 * rate / (double)len;
-        if (0.02 * fh > half)
-            half = 0.02 * fh;
-        if (half > 0.5 * f0)
-            half = 0.5 * f0;
-        double lo = ceil((fh - half) / bin_hz);
-        double hi = floor((fh + half) / bin_hz);
-        size_t k0 = lo < 1.0 ? 1 : (size_t)lo;
-        size_t k1 = hi > (double)(nc - 2) ? nc - 2 : (size_t)hi;
-        for (size_t k = k0; k <= k1; k++) {
-            double re = y->fa[k][0];
-            double im = y->fa[k][1];
-            band += re * re + im * im;
-        }
+    double lo = ceil((f - half) / bin_hz);
+    double hi = floor((f + half) / bin_hz);
+    size_t k0 = lo < 1.0 ? 1 : (size_t)lo;
+    size_t k1 = hi > (double)(nc - 2) ? nc - 2 : (size_t)hi;
+    double p = 0.0;
+    for (size_t k = k0; k <= k1; k++) {
+        double re = y->fa[k][0];
+        double im = y->fa[k][1];
+        p += re * re + im * im;
     }
-    return 2.0 * band / ((double)y->nfft * energy);
+    return p;
+}
+
+/* The spectral checks of one window x[0 .. len) whose YIN f0 is f0 (uses y's
+ * buffers and forward plan). Returns f0, or 2 f0 when f0 is half the note, and
+ * *share, the share of the window's energy near harmonics 1..3 of the returned f0.
+ *
+ * Octave down: at short periods YIN's integer lags can miss the true period by
+ * half a sample while twice the period lands on a whole one, so YIN settles on
+ * twice the period (keys and synths at C7 read C6). The waveform of the note
+ * then repeats twice per YIN period, and its spectrum has no energy at the odd
+ * harmonics of f0. With under ODD_MIN_SHARE of the energy of harmonics
+ * 1..ODD_HARMONICS in the odd ones, the note is 2 f0 (bands at most f0 / 4 wide,
+ * so they do not reach the neighbouring harmonic).
+ *
+ * Share (the chord check): each band is +-max(2.5 bins of the window, 2 % of the
+ * harmonic) wide, but never wider than half of f0 (so bands do not overlap): the
+ * main lobe of a steady partial is +-2 bins, and detuned unison voices
+ * (supersaws, string ensembles, chorus) spread a partial over +-30 cents, which
+ * one exact frequency would miss. A chord's common period scores near 0: its
+ * notes sit at harmonics 4, 5, 6 ... of that period, far outside the three
+ * bands. Parseval: the band powers over the zero-padded spectrum, times 2, over
+ * nfft x the energy. */
+static double octave_and_share(struct yin *y, const float *x, size_t len, double f0,
+                               double rate, double *share)
+{
+    *share = 0.0;
+    double energy = spectrum(y, x, len);
+    if (!(energy > 0.0) || !(f0 > 0.0))
+        return f0;
+    double all = 0.0;
+    double odd = 0.0;
+    for (int h = 1; h <= ODD_HARMONICS; h++) {
+        double p = band_power(y, f0 * h, 0.25 * f0, len, rate);
+        all += p;
+        if (h % 2)
+            odd += p;
+    }
+    double norm = 2.0 / ((double)y->nfft * energy);
+    if (all * norm >= ODD_MIN_TONAL && odd < ODD_MIN_SHARE * all && 2.0 * f0 <= SM__PITCH_FMAX)
+        f0 *= 2.0;
+    double band = 0.0;
+    for (int h = 1; h <= 3; h++)
+        band += band_power(y, f0 * h, 0.5 * f0, len, rate);
+    *share = 2.0 * band / ((double)y->nfft * energy);
+    return f0;
 }
 
 static double hz_to_midi(double hz)
@@ -446,7 +530,7 @@ static size_t sound_end(const struct level *lv, size_t n, size_t start)
 struct pick {
     double midi;
     double weight;
-    int window;
+    double share;
 };
 
 static void sort_picks(struct pick *p, int n)
@@ -460,6 +544,21 @@ static void sort_picks(struct pick *p, int n)
         }
         p[j + 1] = v;
     }
+}
+
+/* Median of v[0 .. n) (the upper one of an even count; 0 when n is 0). Sorts v. */
+static double median_share(double *v, int n)
+{
+    for (int i = 1; i < n; i++) {
+        double t = v[i];
+        int j = i - 1;
+        while (j >= 0 && v[j] > t) {
+            v[j + 1] = v[j];
+            j--;
+        }
+        v[j + 1] = t;
+    }
+    return n > 0 ? v[n / 2] : 0.0;
 }
 
 int sm__pitch_analyze(const float *x, size_t n, sm_analysis *a)
@@ -527,9 +626,9 @@ int sm__pitch_analyze(const float *x, size_t n, sm_analysis *a)
         double f0 = yin_run(&y, x + starts[w], wlen, taumin, taumax, rate, &per);
         if (!(f0 > 0.0))
             continue;
+        f0 = octave_and_share(&y, x + starts[w], wlen, f0, rate, &picks[npick].share);
         picks[npick].midi = hz_to_midi(f0);
         picks[npick].weight = per;
-        picks[npick].window = w;
         npick++;
     }
     if (!npick || !sounding) {
@@ -552,26 +651,27 @@ int sm__pitch_analyze(const float *x, size_t n, sm_analysis *a)
     }
     double agree = 0.0;
     double sum = 0.0;
+    double shares[SM__PITCH_WINDOWS];
+    int nshare = 0;
     for (int i = 0; i < npick; i++) {
         if (fabs(picks[i].midi - picks[med].midi) <= 0.5) {
             agree += picks[i].weight;
             sum += picks[i].weight * picks[i].midi;
+            shares[nshare++] = picks[i].share;
         }
     }
+    double share = median_share(shares, nshare);
+    yin_release(&y);
     double conf = agree / (double)sounding;
     double midi = sum / agree;
     long note = lround(midi);
     if (conf < SM__PITCH_MIN_CONFIDENCE || note < 0 || note > 127) {
-        yin_release(&y);
         set_no_note(a, conf);
         return 0;
     }
-    /* A chord's common period is periodic too, but has no energy of its own: check
-     * the harmonics of the median window's f0 (once; every window of a chord looks
-     * the same). */
-    double f0 = 440.0 * exp2((picks[med].midi - 69.0) / 12.0);
-    double share = harmonic_share(&y, x + starts[picks[med].window], wlen, f0, rate);
-    yin_release(&y);
+    /* A chord's common period is periodic too, but has no energy of its own. The
+     * median over the agreeing windows counts: an FM tone's early windows can hold
+     * their energy in high sidebands while its later ones show the fundamental. */
     if (share < MIN_HARMONIC_SHARE) {
         set_no_note(a, conf * share);
         return 0;

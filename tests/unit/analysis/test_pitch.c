@@ -216,6 +216,80 @@ static void test_pitch__saw_55_is_a1_not_an_octave_off(void **state)
     free(x);
 }
 
+/* Sum of sines at harmonics 1..nh of f0 with amplitudes amp[0 .. nh), from t0 s on. */
+static void partials(float *x, size_t n, double f0, const double *amp, int nh, double t0)
+{
+    for (size_t i = 0; i < n; i++) {
+        double t = (double)i / RATE;
+        double v = 0.0;
+        if (t >= t0)
+            for (int k = 1; k <= nh; k++)
+                v += amp[k - 1] * sin(2.0 * M_PI * k * f0 * t + 0.7 * k);
+        x[i] += (float)v;
+    }
+}
+
+static void test_pitch__formant_on_harmonic_2_is_not_an_octave_up(void **state)
+{
+    (void)state;
+    /* F3 sung on a vowel whose first formant sits on harmonic 2: the fundamental
+     * 20 dB and harmonic 3 14 dB below it. Half the period already dips under YIN's
+     * threshold (the odd harmonics are the only difference), the full period dips
+     * far deeper: F3, not F4. */
+    static const double amp[5] = {0.05, 0.5, 0.1, 0.04, 0.02};
+    float *x = alloc_x(TWO_S);
+    partials(x, TWO_S, 174.6141, amp, 5, 0.0);
+    sm_analysis a;
+    blank(&a);
+    assert_int_equal(sm__pitch_analyze(x, TWO_S, &a), 0);
+    assert_note(&a, 53, 0.0, 3.0);
+    /* The same check through the plain YIN entry point. */
+    double per = 0.0;
+    double f0 = sm__pitch_yin(x, 8192, RATE, 40.0, 2000.0, &per);
+    assert_true(fabs(f0 - 174.6141) < 1.0);
+    free(x);
+}
+
+static void test_pitch__c7_is_not_an_octave_down(void **state)
+{
+    (void)state;
+    /* A bright C7 (harmonics 1..5 equally loud; period 10.5 samples at the
+     * analysis rate): no integer lag lands on one period, two periods land on 21
+     * samples, where YIN finds its dip. No energy at the odd harmonics of C6
+     * says the note is C7. */
+    static const double amp[5] = {0.3, 0.3, 0.3, 0.3, 0.3};
+    float *x = alloc_x(TWO_S);
+    partials(x, TWO_S, 2093.005, amp, 5, 0.0);
+    sm_analysis a;
+    blank(&a);
+    assert_int_equal(sm__pitch_analyze(x, TWO_S, &a), 0);
+    assert_note(&a, 96, 0.0, 5.0);
+    free(x);
+}
+
+static void test_pitch__fm_tone_with_late_fundamental(void **state)
+{
+    (void)state;
+    /* A2 whose first 0.8 s hold their energy in harmonics 4..10 (a high FM index)
+     * and whose fundamental shows only later, when the index has decayed (first 4
+     * cents flat, then from 1.2 s 4 cents sharp). The windows agree on A2; the
+     * median pitch is one of the early windows, but the median of the windows'
+     * harmonic shares is a late one: a note, not a chord. */
+    static const double high[10] = {0.01, 0.01, 0.01, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3};
+    static const double low[3] = {0.6, 0.3, 0.1};
+    float *x = alloc_x(TWO_S);
+    size_t a1 = (size_t)(0.8 * RATE);
+    size_t a2 = (size_t)(1.2 * RATE);
+    partials(x, a1, 110.0, high, 10, 0.0);
+    partials(x + a1, a2 - a1, 110.0 * pow(2.0, -4.0 / 1200.0), low, 3, 0.0);
+    partials(x + a2, TWO_S - a2, 110.0 * pow(2.0, 4.0 / 1200.0), low, 3, 0.0);
+    sm_analysis a;
+    blank(&a);
+    assert_int_equal(sm__pitch_analyze(x, TWO_S, &a), 0);
+    assert_note(&a, 45, 0.0, 8.0);
+    free(x);
+}
+
 static void test_pitch__decaying_pluck(void **state)
 {
     (void)state;
@@ -551,6 +625,9 @@ int main(void)
         cmocka_unit_test(test_pitch__a6),
         cmocka_unit_test(test_pitch__cents_sharp_and_flat),
         cmocka_unit_test(test_pitch__saw_55_is_a1_not_an_octave_off),
+        cmocka_unit_test(test_pitch__formant_on_harmonic_2_is_not_an_octave_up),
+        cmocka_unit_test(test_pitch__c7_is_not_an_octave_down),
+        cmocka_unit_test(test_pitch__fm_tone_with_late_fundamental),
         cmocka_unit_test(test_pitch__decaying_pluck),
         cmocka_unit_test(test_pitch__808_with_pitch_drop),
         cmocka_unit_test(test_pitch__noise_has_no_note),
