@@ -179,6 +179,26 @@ static void test_tempo_tonal__melody_rests_on_beats(void **state)
     sm_analysis_release(&a);
 }
 
+/* TWICE AS FAST ONLY BY A CLEAR MARGIN: keys struck in half notes and in a
+ * 3-3-2 figure in turn at 90 BPM, over chords struck on 1 and 3, one chord a
+ * bar. The melody moves the chroma at the half-bars too, so the "bar lines"
+ * of 180 (every half bar) carry somewhat more change against their
+ * half-bars than the bar lines of 90 do, but not 1.5 times more: 90. */
+static void test_tempo_tonal__melody_at_half_bars_is_not_twice_as_fast(void **state)
+{
+    (void)state;
+    static const int halves[] = {4, 4, 0};
+    static const int fig[] = {3, 3, 2, 0};
+    int mel[40];
+    double at[41];
+    int nmel = melody2(mel, at, 40, halves, fig);
+    sm_analysis a;
+    run_line(chords4, 4, mel, at, nmel, 60.0 / 90.0, 1.0, true, &a);
+    expect_tempo(&a, 90.0, 0.1);
+    assert_true(a.loop);
+    sm_analysis_release(&a);
+}
+
 /* The phrase guard: the first melody fading to -26 dB over its last 10 %
  * does not sound to its end (not a loop), and a line of 8 half notes has too
  * few note changes for a phrase: neither gets a tempo from its notes. */
@@ -209,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_tempo_tonal__bowed_melody_gets_its_tempo),
         cmocka_unit_test(test_tempo_tonal__melody_level_only_for_phrases),
         cmocka_unit_test(test_tempo_tonal__melody_rests_on_beats),
+        cmocka_unit_test(test_tempo_tonal__melody_at_half_bars_is_not_twice_as_fast),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
