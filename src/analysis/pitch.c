@@ -151,35 +151,28 @@ static double mean_square(const float *x, size_t n)
     return n ? e / (double)n : 0.0;
 }
 
-/* Offset (-1..1) of the vertex of the parabola through v[i - 1], v[i], v[i + 1]. */
-static double vertex(const double *v, size_t i)
+/* Offset (-1..1) of the vertex of the parabola through v[i - 1], v[i], v[i + 1];
+ * *depth (may be NULL) gets the parabola's value there, within 0 .. v[i]: the
+ * depth of a dip that lies between two integer lags. */
+static double vertex(const double *v, size_t i, double *depth)
 {
     double l = v[i - 1];
     double c = v[i];
     double r = v[i + 1];
     double den = l - 2.0 * c + r;
-    if (!(den > 0.0))
-        return 0.0;
-    double shift = 0.5 * (l - r) / den;
-    if (shift > 1.0)
-        return 1.0;
-    if (shift < -1.0)
-        return -1.0;
+    double shift = 0.0;
+    if (den > 0.0) {
+        shift = 0.5 * (l - r) / den;
+        if (shift > 1.0)
+            shift = 1.0;
+        if (shift < -1.0)
+            shift = -1.0;
+    }
+    if (depth) {
+        double m = c + 0.5 * shift * (r - l) + 0.5 * shift * shift * den;
+        *depth = m > 0.0 ? (m < c ? m : c) : 0.0;
+    }
     return shift;
-}
-
-/* The value at the vertex of the parabola through v[i - 1], v[i], v[i + 1]: the
- * depth of a dip between two integer lags (v[i] when they do not curve upwards). */
-static double dip_floor(const double *v, size_t i)
-{
-    double l = v[i - 1];
-    double c = v[i];
-    double r = v[i + 1];
-    double den = l - 2.0 * c + r;
-    if (!(den > 0.0))
-        return c;
-    double m = c - (l - r) * (l - r) / (8.0 * den);
-    return m > 0.0 ? (m < c ? m : c) : 0.0;
 }
 
 /* YIN on x[0 .. wlen + taumax): the window x[0 .. wlen) against itself shifted by
@@ -253,7 +246,8 @@ static double yin_run(struct yin *y, const float *x, size_t wlen, size_t taumin,
      * DOUBLE_RATIO of the interpolated floor of the chosen dip. The floor is
      * used because an integer lag next to a fractional period reads too high. */
     if (best >= DOUBLE_MIN_LAG && 2 * best + 3 < taumax) {
-        double here = dip_floor(y->nd, best);
+        double here = 0.0;
+        vertex(y->nd, best, &here);
         size_t two = 2 * best - 2;
         for (size_t tau = two + 1; tau <= 2 * best + 2; tau++)
             if (y->nd[tau] < y->nd[two])
@@ -267,7 +261,7 @@ static double yin_run(struct yin *y, const float *x, size_t wlen, size_t taumin,
         return 0.0;
     /* Parabolic interpolation on the energy-normalised difference, which, unlike the
      * cumulative mean one, is not tilted by the normalisation (or by a decay). */
-    double period = (double)best + vertex(y->nd, best);
+    double period = (double)best + vertex(y->nd, best, NULL);
     /* Short periods (high notes): the parabola is a few hundredths of a sample off,
      * which is cents at 4 kHz. The dip at m periods has the same shape and so the
      * same absolute error, m times smaller relative to the period: measure there. */
@@ -284,7 +278,7 @@ static double yin_run(struct yin *y, const float *x, size_t wlen, size_t taumin,
                 c++;
         }
         if (c && c + 1 < taumax) {
-            double refined = ((double)c + vertex(y->nd, c)) / m;
+            double refined = ((double)c + vertex(y->nd, c, NULL)) / m;
             if (fabs(refined - period) < 0.02 * period)
                 period = refined;
         }
