@@ -205,6 +205,14 @@
  * changes stand when it gives no tempo (a two-chord pad has no phrase of note
  * changes). Development seeds 2-7 and 11-16: 97 -> 90 wrong (7 sung or bowed
  * melodies; no file lost).
+ * A SOUND WITHOUT A KEY HAS NO TWO-CHORD LOOP: its chroma drifts (noise
+ * risers, sweeps, detuned basses), and two novelty peaks half a sound apart
+ * are found in nearly any drifting sound, so without a key the chord pass
+ * needs at least 4 changes (CHORD_KEYLESS_MIN). On the development one-shot
+ * sets of seeds 61-70 (5,700 one-shots and notes) 34 of the 45 one-shots
+ * that had a tempo had it from two chord changes (26 fx, a bass, a clap, a
+ * synth, ...; 31 of them without a key); on the tonal files of seeds 11-24
+ * (672) one keyless file took its tempo from two changes.
  *
  * MELODY LEVEL (sm__tempo_analyze_ex only). A tonal sound (a->has_key) that
  * neither the onset envelope nor the chord changes give a tempo (a bowed, blown
@@ -338,7 +346,8 @@
 #define CHORD_RATIO 1.5
 #define CHORD_HALVE_BARS 4
 #define CHORD_MIN_CHANGES 3 /* fewer: a melody tries its note changes first */
-#define CHORD_WITNESS 0.1   /* bar-line contrast that witnesses a loop level */
+#define CHORD_WITNESS 0.1
+#define CHORD_KEYLESS_MIN 4 /* fewest changes of a sound without a key */   /* bar-line contrast that witnesses a loop level */
 /* Note changes (see the top of this file). */
 #define NOTE_CHANGE_MIN 0.3f
 #define NOTE_CHANGE_GAP 8
@@ -1291,7 +1300,8 @@ struct chord_choice {
 /* The chord-change level of a loop of dur seconds (CHORD CHANGES at the top of
  * this file) into c (c->kc 0 when none qualifies). Returns 0, or -1 when out
  * of memory. */
-static int chord_choose(const struct sm__onset *on, double dur, struct chord_choice *c)
+static int chord_choose(const struct sm__onset *on, double dur, int min_kc,
+                        struct chord_choice *c)
 {
     memset(c, 0, sizeof(*c));
     if (!on || dur < CHORD_MIN_S)
@@ -1327,7 +1337,7 @@ static int chord_choose(const struct sm__onset *on, double dur, struct chord_cho
     size_t best_ph = 0;
     size_t best_ev = 0;
     if (mx >= CHORD_MIN_NOV) {
-        for (int kc = 1; kc <= 16; kc *= 2) {
+        for (int kc = min_kc; kc <= 16; kc *= 2) {
             double bpm = 60.0 * CHORD_BEATS * kc / dur;
             double T = (double)N / (double)kc;
             if (bpm < BPM_MIN || bpm > BPM_MAX || T < 2.0 * SM__ONSET_NOV_W)
@@ -1402,7 +1412,7 @@ static int set_loop_tempo(sm_analysis *a, double bpm, double t0, double dur, dou
 static int chord_tempo(const struct sm__onset *on, double dur, double tail_db, sm_analysis *a)
 {
     struct chord_choice cc;
-    if (chord_choose(on, dur, &cc))
+    if (chord_choose(on, dur, a->has_key ? 1 : CHORD_KEYLESS_MIN, &cc))
         return -1;
     if (!cc.kc)
         return 0;
@@ -1619,7 +1629,7 @@ int sm__tempo_analyze_ex(const struct sm__onset *o, sm_analysis *a)
      * first (TWO CHANGES at the top of this file). */
     if (a->has_key) {
         struct chord_choice cc;
-        if (chord_choose(o, dur, &cc))
+        if (chord_choose(o, dur, 1, &cc))
             return -1;
         if (cc.kc > 0 && cc.kc < CHORD_MIN_CHANGES) {
             rc = melody_tempo(o, a);

@@ -38,10 +38,11 @@ static void add_partial(float *mag, double hz, double m)
  * envelope sees no attacks, and the chords are held for the bar. Struck:
  * every tone rises at once in the mel bands and decays (0.3 s), and the
  * chords are struck on beats 1 and 3. The RMS stays up to the end
- * (tail_gain scales the last 10 %). Runs the tempo module with a->has_key set, as the analyzer
- * does for a sound with a key. */
-static void run_line(const int (*chords)[3], int bars, const int *mel, const double *at,
-                     int nmel, double beat, double tail_gain, bool struck, sm_analysis *a)
+ * (tail_gain scales the last 10 %). Runs the tempo module with a->has_key set
+ * as key says (run_line: set, as the analyzer does for a sound with a key). */
+static void run_line_key(const int (*chords)[3], int bars, const int *mel, const double *at,
+                         int nmel, double beat, double tail_gain, bool struck, bool key,
+                         sm_analysis *a)
 {
     double seconds = 4.0 * bars * beat;
     size_t n = (size_t)(seconds * SM_AN_FPS) + 1;
@@ -87,7 +88,7 @@ static void run_line(const int (*chords)[3], int bars, const int *mel, const dou
     }
     sm_analysis_init(a);
     a->duration = seconds;
-    a->has_key = true;
+    a->has_key = key;
     a->rms_env = rms;
     a->n_rms_env = n;
     assert_int_equal(sm__tempo_analyze_ex(&o, a), 0);
@@ -96,6 +97,12 @@ static void run_line(const int (*chords)[3], int bars, const int *mel, const dou
     free(mag);
     free(rms);
     sm__onset_release(&o);
+}
+
+static void run_line(const int (*chords)[3], int bars, const int *mel, const double *at,
+                     int nmel, double beat, double tail_gain, bool struck, sm_analysis *a)
+{
+    run_line_key(chords, bars, mel, at, nmel, beat, tail_gain, struck, true, a);
 }
 
 /* Fails unless a has a tempo within tol BPM of want (says what it got). */
@@ -223,6 +230,29 @@ static void test_tempo_tonal__melody_level_only_for_phrases(void **state)
     sm_analysis_release(&a);
 }
 
+/* A SOUND WITHOUT A KEY HAS NO TWO-CHORD LOOP: two held chords over two bars
+ * are a loop at 100 BPM for a sound with a key, but two novelty peaks half a
+ * sound apart are what any drifting keyless sound (a noise riser) shows, so
+ * without a key they give no tempo; four changes still do. */
+static void test_tempo_tonal__two_chords_need_a_key(void **state)
+{
+    (void)state;
+    static const int two[2][3] = {{48, 52, 55}, {41, 45, 48}};
+    static const double none[1] = {8.0};
+    double beat = 0.6; /* 100 BPM */
+    sm_analysis a;
+    run_line_key(two, 2, NULL, none, 0, beat, 1.0, false, true, &a);
+    expect_tempo(&a, 100.0, 0.1);
+    sm_analysis_release(&a);
+    run_line_key(two, 2, NULL, none, 0, beat, 1.0, false, false, &a);
+    if (a.has_tempo)
+        fail_msg("a keyless two-chord sound got %.1f BPM: %s", a.bpm, a.loop_evidence);
+    sm_analysis_release(&a);
+    run_line_key(chords4, 4, NULL, none, 0, beat, 1.0, false, false, &a);
+    expect_tempo(&a, 100.0, 0.1);
+    sm_analysis_release(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_tempo_tonal__melody_level_only_for_phrases),
         cmocka_unit_test(test_tempo_tonal__melody_rests_on_beats),
         cmocka_unit_test(test_tempo_tonal__melody_at_half_bars_is_not_twice_as_fast),
+        cmocka_unit_test(test_tempo_tonal__two_chords_need_a_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
