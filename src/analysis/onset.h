@@ -7,9 +7,13 @@
  * although frames are 23 ms apart.
  *
  * Two more per-frame signals for tempo (same pass, a few adds per frame):
- *  - band[SM__ONSET_LOW / MID / HIGH]: the same strength restricted to the mel
- *    bands below ~150 Hz (kick), 150 Hz..5 kHz (snare, keys) and above 5 kHz
- *    (hats), each the mean rise over its bands;
+ *  - band[SM__ONSET_LOW / HIGH]: the same strength restricted to the mel
+ *    bands below ~150 Hz (kick) and above 5 kHz (hats), each the mean rise
+ *    over its bands;
+ *  - band[SM__ONSET_SNARE]: a snare detector (onset.c): the rise of the
+ *    amplitude summed over 1-5 kHz, weighted by its share of that rise and
+ *    the rise of the amplitude below ~130 Hz (kick), in amplitude units
+ *    (only ratios within one file are meaningful);
  *  - chroma_nov: chroma-flux novelty, the cosine distance between the mean
  *    chroma (80 Hz..2 kHz folded into 12 pitch classes) of the SM__ONSET_NOV_W
  *    frames before a frame and of the SM__ONSET_NOV_W frames from it on. Value i
@@ -31,12 +35,16 @@
 #include "util/vec.h"
 
 #define SM__ONSET_LOW 0
-#define SM__ONSET_MID 1
+#define SM__ONSET_SNARE 1
 #define SM__ONSET_HIGH 2
 #define SM__ONSET_NBANDS 3
 /* Mel bands 0..2 (centres up to 154 Hz) are low, 49..63 (from 5 kHz) high. */
 #define SM__ONSET_LOW_END 3
 #define SM__ONSET_HIGH_FIRST 49
+/* The snare detector reads mel bands 19..48 (centres 1.0-4.7 kHz) against
+ * the kick's bands 0..1 (centres 51 and 102 Hz, below a snare's body). */
+#define SM__ONSET_SNARE_FIRST 19
+#define SM__ONSET_KICK_END 2
 /* Novelty half-window: 24 frames, 0.56 s. */
 #define SM__ONSET_NOV_W 24
 /* Note-change half-window: 3 frames, 35 ms (shorter than an eighth note up to

@@ -330,7 +330,7 @@ static void test_onset__band_strengths_separate_roles(void **state)
     sm__onset_init(&o);
     float mel[SM_AN_NMEL];
     /* Frame 0: everything at -60 dB; frames 1, 2, 3: a 20 dB rise in the low,
-     * mid and high bands alone; frame 4: unchanged. */
+     * mid (150 Hz..5 kHz) and high bands alone; frame 4: unchanged. */
     for (size_t i = 0; i < 5; i++) {
         for (size_t b = 0; b < SM_AN_NMEL; b++)
             mel[b] = 1e-6f;
@@ -344,29 +344,66 @@ static void test_onset__band_strengths_separate_roles(void **state)
         assert_int_equal(sm__onset_process(&o, &f), 0);
     }
     const float *L = o.band[SM__ONSET_LOW].v;
-    const float *M = o.band[SM__ONSET_MID].v;
+    const float *S = o.band[SM__ONSET_SNARE].v;
     const float *H = o.band[SM__ONSET_HIGH].v;
     assert_int_equal(o.band[SM__ONSET_LOW].n, 5);
+    assert_int_equal(o.band[SM__ONSET_SNARE].n, 5);
     /* A band's strength is the mean rise over its own bands. The SuperFlux
      * maximum filter lets the neighbouring band of the previous frame hide the
-     * rise at a range's edge (frames 2 and 3 follow a rise just below them), so
-     * those means are a little under 20 dB. */
+     * rise at a range's edge (frame 3 follows a rise just below it), so that
+     * mean is a little under 20 dB. */
     assert_float_equal(L[1], 20.0f, 0.01f);
-    assert_float_equal(M[1], 0.0f, 1e-6f);
     assert_float_equal(H[1], 0.0f, 1e-6f);
-    assert_true(M[2] > 18.0f && M[2] <= 20.0f);
     assert_float_equal(H[2], 0.0f, 1e-6f);
     assert_true(H[3] > 18.0f && H[3] <= 20.0f);
     assert_float_equal(L[4], 0.0f, 1e-6f);
-    assert_float_equal(M[4], 0.0f, 1e-6f);
     assert_float_equal(H[4], 0.0f, 1e-6f);
-    /* The full strength is the band-size weighted mean of the three. */
-    for (size_t i = 1; i < 5; i++) {
-        float want = (L[i] * SM__ONSET_LOW_END + M[i] * (SM__ONSET_HIGH_FIRST - SM__ONSET_LOW_END) +
-                      H[i] * (SM_AN_NMEL - SM__ONSET_HIGH_FIRST)) /
-                     SM_AN_NMEL;
-        assert_float_equal(o.odf.v[i], want, 1e-4f);
+    /* The snare detector: the amplitude rise over 1-5 kHz (30 mel bands from
+     * 1e-6 to 1e-4), nothing for the low and high rises or a steady frame. */
+    float want = sqrtf(30.0f * 1e-4f) - sqrtf(30.0f * 1e-6f);
+    assert_float_equal(S[2], want, 1e-4f * want);
+    assert_float_equal(S[1], 0.0f, 1e-9f);
+    assert_float_equal(S[3], 0.0f, 1e-9f);
+    assert_float_equal(S[4], 0.0f, 1e-9f);
+    /* The full strength is the mean rise over all mel bands. */
+    assert_float_equal(o.odf.v[1], L[1] * SM__ONSET_LOW_END / SM_AN_NMEL, 1e-4f);
+    assert_float_equal(o.odf.v[3], H[3] * (SM_AN_NMEL - SM__ONSET_HIGH_FIRST) / SM_AN_NMEL,
+                       1e-4f);
+    assert_true(o.odf.v[2] > 18.0f * (SM__ONSET_HIGH_FIRST - SM__ONSET_LOW_END) / SM_AN_NMEL);
+    sm__onset_release(&o);
+}
+
+/* The snare detector tells a snare from a kick: the same 20 dB rise over
+ * 1-5 kHz scores far less when it comes with the much larger amplitude rise
+ * of a kick below 130 Hz (its click or its driven harmonics), as its share of
+ * the two rises. */
+static void test_onset__snare_detector_discounts_the_kick(void **state)
+{
+    (void)state;
+    struct sm__onset o;
+    sm__onset_init(&o);
+    float mel[SM_AN_NMEL];
+    /* Frames 1 (snare) and 3 (kick with a click) after steady frames. */
+    for (size_t i = 0; i < 4; i++) {
+        for (size_t b = 0; b < SM_AN_NMEL; b++)
+            mel[b] = 1e-6f;
+        if (i == 1 || i == 3) {
+            for (size_t b = SM__ONSET_SNARE_FIRST; b < SM__ONSET_HIGH_FIRST; b++)
+                mel[b] = 1e-4f;
+        }
+        if (i == 3) {
+            for (size_t b = 0; b < SM__ONSET_KICK_END; b++)
+                mel[b] = 0.1f;
+        }
+        struct sm__frame f = {.index = i, .mel = mel};
+        assert_int_equal(sm__onset_process(&o, &f), 0);
     }
+    const float *S = o.band[SM__ONSET_SNARE].v;
+    float ds = sqrtf(30.0f * 1e-4f) - sqrtf(30.0f * 1e-6f);
+    float dl = sqrtf(2.0f * 0.1f) - sqrtf(2.0f * 1e-6f);
+    assert_float_equal(S[1], ds, 1e-4f * ds);
+    assert_float_equal(S[3], ds * ds / (ds + dl), 1e-3f * ds);
+    assert_true(S[3] < 0.15f * S[1]);
     sm__onset_release(&o);
 }
 
@@ -487,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_onset__out_of_memory_is_reported),
         cmocka_unit_test(test_onset__per_frame_cost),
         cmocka_unit_test(test_onset__band_strengths_separate_roles),
+        cmocka_unit_test(test_onset__snare_detector_discounts_the_kick),
         cmocka_unit_test(test_onset__chroma_novelty_marks_chord_changes),
         cmocka_unit_test(test_onset__note_changes_mark_new_pitch_classes),
     };
