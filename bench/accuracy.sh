@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Accuracy benchmark on a generated labelled set.
 #
-#   bench/accuracy.sh [SEED]        (default seed 1, the evaluation seed)
+#   bench/accuracy.sh [SEED...]     (default seed 1, the evaluation seed;
+#                                   ranges allowed: 1 31-60 scores 31 seeds
+#                                   as one set, about 265 MB of audio a seed)
 #   bench/accuracy.sh DIR [TSV]     a labelled folder of your own
 #
 # Generates `sm-gen labelled DIR --seed SEED` into a temporary directory (or
@@ -37,20 +39,33 @@ else
 fi
 
 if [ -d "$arg" ]; then
-    set_dir=$arg
+    sets=("$arg")
     labels=(--labels "${2:-$arg/labels.tsv}")
     what=$arg
-elif [[ $arg =~ ^[0-9]+$ ]]; then
-    set_dir=$tmp/set
-    labels=()
-    what="seed $arg"
-    "$gen" labelled "$set_dir" --seed "$arg" >/dev/null
 else
-    echo "accuracy.sh: $arg is neither a seed nor a directory" >&2
-    exit 2
+    # Seeds: "1", "31-60" or several of them, scored as one set.
+    seeds=()
+    for a in "$@" ; do
+        if [[ $a =~ ^([0-9]+)-([0-9]+)$ ]]; then
+            seeds+=($(seq "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"))
+        elif [[ $a =~ ^[0-9]+$ ]]; then
+            seeds+=("$a")
+        else
+            echo "accuracy.sh: $a is neither a seed, a range of seeds nor a directory" >&2
+            exit 2
+        fi
+    done
+    [ ${#seeds[@]} -gt 0 ] || seeds=(1)
+    sets=()
+    for s in "${seeds[@]}"; do
+        "$gen" labelled "$tmp/seed$s" --seed "$s" >/dev/null
+        sets+=("$tmp/seed$s")
+    done
+    labels=()
+    what="seed ${*:-1}"
 fi
 echo "== SampleMind ($what)"
-"$acc" --threads 2 --dump "$tmp/ours.tsv" "${labels[@]}" "$set_dir"
+"$acc" --threads 2 --dump "$tmp/ours.tsv" "${labels[@]}" "${sets[@]}"
 
 # Tempo of the files with a bpm label: ours from the dump, then the others.
 awk -F'\t' 'NR > 1 && $2 != "nan" && $2 != "" { print $1 "\t" $2 "\t" $3 }' \

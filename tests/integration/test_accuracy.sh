@@ -44,6 +44,12 @@ tempo_ok=$(measure tempo "$TMP/out" | cut -d' ' -f2)
 check "tempo Accuracy1 of the generated loops is above 50 % ($tempo_ok)" \
     awk -v a="$tempo_ok" 'BEGIN { exit !(a > 50) }'
 
+"$ACC" --threads 2 "$TMP/set" "$TMP/set" >"$TMP/out8" 2>/dev/null
+check "two folders are scored as one set" \
+    test "$(measure tempo "$TMP/out8" | cut -d' ' -f1)" = "$((2 * n_bpm))"
+check "two folders: the same accuracy as one (the same files)" \
+    test "$(measure tempo "$TMP/out8" | cut -d' ' -f2)" = "$tempo_ok"
+
 # Labels moved off the truth: every bpm x 1.5 (no octave of it) and every key
 # a semitone up score 0, so the measures read the labels, not a constant.
 awk -F'\t' -v OFS='\t' '

@@ -1,11 +1,13 @@
 /* sm-accuracy: how well the analysis recovers the labels of a labelled set.
  *
- *     sm-accuracy [--threads N] [--dump FILE] [--labels TSV] DIR
+ *     sm-accuracy [--threads N] [--dump FILE] [--labels TSV] DIR...
  *
  * DIR/labels.tsv (from `sm-gen labelled DIR --seed S`, or written by hand for
  * one's own library; --labels names another file) gives each file's true bpm,
  * key, category and note (tools/accuracy/labels.h: the accepted spellings; a
- * label that is not understood stops the tool with the line that has it). Every file is analysed with sm_analyzer_run on
+ * label that is not understood stops the tool with the line that has it).
+ * Several DIRs are scored as one set (e.g. several generated seeds; --labels
+ * then applies to each).  Every file is analysed with sm_analyzer_run on
  * N threads (default 2), then the tool prints:
  *   tempo     Accuracy1 (within 4 %) and Accuracy2 (also x2, x1/2, x3, x1/3)
  *   key       exact match and the MIREX weighted score (exact 1, the fifth
@@ -66,13 +68,14 @@ static double pct(double num, size_t den)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: sm-accuracy [--threads N] [--dump FILE] [--labels TSV] DIR\n");
+    fprintf(stderr, "usage: sm-accuracy [--threads N] [--dump FILE] [--labels TSV] DIR...\n");
 }
 
 int main(int argc, char **argv)
 {
     int threads = 2;
-    const char *dir = NULL;
+    const char *dirs[256];
+    int ndirs = 0;
     const char *dump = NULL;
     const char *labels = NULL;
     for (int i = 1; i < argc; i++) {
@@ -85,25 +88,27 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage();
             return 0;
-        } else if (argv[i][0] == '-' || dir) {
+        } else if (argv[i][0] == '-' || ndirs == 256) {
             usage();
             return 2;
         } else {
-            dir = argv[i];
+            dirs[ndirs++] = argv[i];
         }
     }
-    if (!dir || threads < 1) {
+    if (ndirs == 0 || threads < 1) {
         usage();
         return 2;
     }
 
     struct lab_set set = {NULL, 0};
-    if (labels ? lab_load_tsv(labels, dir, &set) : lab_load(dir, &set)) {
-        lab_free(&set);
-        return 1;
+    for (int d = 0; d < ndirs; d++) {
+        if (labels ? lab_load_tsv(labels, dirs[d], &set) : lab_load(dirs[d], &set)) {
+            lab_free(&set);
+            return 1;
+        }
     }
     if (set.n == 0) {
-        fprintf(stderr, "sm-accuracy: %s: no labelled files\n", labels ? labels : dir);
+        fprintf(stderr, "sm-accuracy: %s: no labelled files\n", labels ? labels : dirs[0]);
         return 1;
     }
     size_t failed = lab_analyze(&set, threads, 0);
@@ -195,7 +200,11 @@ int main(int argc, char **argv)
     if (df)
         fclose(df);
 
-    printf("sm-accuracy: %s: %zu files, %zu failed to analyze\n", dir, set.n, failed);
+    if (ndirs == 1)
+        printf("sm-accuracy: %s: ", dirs[0]);
+    else
+        printf("sm-accuracy: %d folders: ", ndirs);
+    printf("%zu files, %zu failed to analyze\n", set.n, failed);
     printf("tempo     files %4zu  Accuracy1 %5.1f %%  Accuracy2 %5.1f %%\n", n_tempo,
            pct((double)n_acc1, n_tempo), pct((double)n_acc2, n_tempo));
     printf("key       files %4zu  exact     %5.1f %%  MIREX     %5.1f %%\n", n_key,
