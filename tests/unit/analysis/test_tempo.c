@@ -16,6 +16,7 @@
 #include "analysis/frame.h"
 #include "analysis/onset.h"
 #include "analysis/tempo.h"
+#include "tempo_synth.h"
 #include "testutil.h"
 
 /* Deterministic uniform numbers in 0..1. */
@@ -766,15 +767,7 @@ static void run_hits_on(const struct hit *h, size_t nh, double seconds, float ha
         rms[i] = 0.05f;
     }
     assert_int_equal(o.band[SM__ONSET_HIGH].n, n);
-    sm_analysis_init(a);
-    a->duration = seconds;
-    a->rms_env = rms;
-    a->n_rms_env = n;
-    assert_int_equal(sm__tempo_analyze_ex(&o, a), 0);
-    a->rms_env = NULL;
-    a->n_rms_env = 0;
-    free(rms);
-    sm__onset_release(&o);
+    tempo_run(&o, rms, n, seconds, false, a);
 }
 
 /* bars of 4/4 at bpm: kick on beats 1 and 3 of every 4 beats at the pattern's
@@ -839,20 +832,6 @@ static void test_tempo__sixteenth_hats_keep_the_snare_on_3(void **state)
     sm_analysis_release(&a);
 }
 
-/* Adds a partial of frequency hz and magnitude m to mag (a Hann main lobe). */
-static void add_partial(float *mag, double hz, double m)
-{
-    double k = hz * SM_AN_NFFT / SM_AN_RATE;
-    long c = lround(k);
-    for (long j = c - 2; j <= c + 2; j++) {
-        if (j < 0 || j >= SM_AN_NBINS)
-            continue;
-        double d = fabs((double)j - k);
-        double w = d < 2.0 ? 0.5 + 0.5 * cos(M_PI * d / 2.0) : 0.0;
-        mag[j] += (float)(m * w);
-    }
-}
-
 /* A pad: each bar holds a chord (three tones and a bass root, two harmonics
  * each), fading in over 0.3 s with a 5 Hz, 30 % tremolo, and no onsets in the
  * mel envelope. chords: MIDI notes, 4 per bar. */
@@ -886,16 +865,8 @@ static void run_pad(const int (*chords)[4], int bars, double bpm, sm_analysis *a
         assert_int_equal(sm__onset_process(&o, &f), 0);
         rms[i] = (float)(0.05 * env);
     }
-    sm_analysis_init(a);
-    a->duration = seconds;
-    a->rms_env = rms;
-    a->n_rms_env = n;
-    assert_int_equal(sm__tempo_analyze_ex(&o, a), 0);
-    a->rms_env = NULL;
-    a->n_rms_env = 0;
     free(mag);
-    free(rms);
-    sm__onset_release(&o);
+    tempo_run(&o, rms, n, seconds, false, a);
 }
 
 static void test_tempo__pad_chord_changes_give_the_tempo(void **state)
@@ -935,13 +906,6 @@ static void test_tempo__held_chord_has_no_tempo(void **state)
     assert_int_equal(sm__tempo_analyze_ex(NULL, &a), 0);
     assert_false(a.has_tempo);
     sm_analysis_release(&a);
-}
-
-/* Fails unless a has a tempo within tol BPM of want (says what it got). */
-static void expect_tempo(const sm_analysis *a, double want, double tol)
-{
-    if (!a->has_tempo || !(fabs(a->bpm - want) <= tol))
-        fail_msg("%.1f BPM, want %.1f: %s", a->bpm, want, a->loop_evidence);
 }
 
 /* Four-on-the-floor with one kick masked (a fill): a house bar at 67 BPM
@@ -1143,17 +1107,8 @@ static void run_tones(const struct tone *ev, size_t nev, double seconds, double 
         assert_int_equal(sm__onset_process(&o, &f), 0);
         rms[i] = (float)(0.05 * (level > 1e-3 ? level : 1e-3));
     }
-    sm_analysis_init(a);
-    a->duration = seconds;
-    a->has_key = true;
-    a->rms_env = rms;
-    a->n_rms_env = n;
-    assert_int_equal(sm__tempo_analyze_ex(&o, a), 0);
-    a->rms_env = NULL;
-    a->n_rms_env = 0;
     free(mag);
-    free(rms);
-    sm__onset_release(&o);
+    tempo_run(&o, rms, n, seconds, true, a);
 }
 
 static const int prog4[4][4] = {{60, 64, 67, 48}, {57, 60, 64, 45}, {53, 57, 60, 41},

@@ -16,20 +16,7 @@
 #include "analysis/frame.h"
 #include "analysis/onset.h"
 #include "analysis/tempo.h"
-
-/* Adds a partial of frequency hz and magnitude m to mag (a Hann main lobe). */
-static void add_partial(float *mag, double hz, double m)
-{
-    double k = hz * SM_AN_NFFT / SM_AN_RATE;
-    long c = lround(k);
-    for (long j = c - 2; j <= c + 2; j++) {
-        if (j < 0 || j >= SM_AN_NBINS)
-            continue;
-        double d = fabs((double)j - k);
-        double w = d < 2.0 ? 0.5 + 0.5 * cos(M_PI * d / 2.0) : 0.0;
-        mag[j] += (float)(m * w);
-    }
-}
+#include "tempo_synth.h"
 
 /* A melody over chords: each bar (4 beats of beat s) has chords[bar] (MIDI
  * notes, soft), and the melody plays note j (MIDI mel[j], loud) from beat
@@ -86,30 +73,14 @@ static void run_line_key(const int (*chords)[3], int bars, const int *mel, const
         assert_int_equal(sm__onset_process(&o, &f), 0);
         rms[i] = (float)(0.05 * g);
     }
-    sm_analysis_init(a);
-    a->duration = seconds;
-    a->has_key = key;
-    a->rms_env = rms;
-    a->n_rms_env = n;
-    assert_int_equal(sm__tempo_analyze_ex(&o, a), 0);
-    a->rms_env = NULL;
-    a->n_rms_env = 0;
     free(mag);
-    free(rms);
-    sm__onset_release(&o);
+    tempo_run(&o, rms, n, seconds, key, a);
 }
 
 static void run_line(const int (*chords)[3], int bars, const int *mel, const double *at,
                      int nmel, double beat, double tail_gain, bool struck, sm_analysis *a)
 {
     run_line_key(chords, bars, mel, at, nmel, beat, tail_gain, struck, true, a);
-}
-
-/* Fails unless a has a tempo within tol BPM of want (says what it got). */
-static void expect_tempo(const sm_analysis *a, double want, double tol)
-{
-    if (!a->has_tempo || !(fabs(a->bpm - want) <= tol))
-        fail_msg("%.1f BPM, want %.1f: %s", a->bpm, want, a->loop_evidence);
 }
 
 /* C, Am, F, G: one chord a bar. */
